@@ -1,0 +1,144 @@
+//! The command line: libtest-compatible flags (from libtest-mimic) flattened with the runner's
+//! own. Parsing only; no IO, no environment reads (that is `config`'s job).
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// End-to-end runner for the Kubernaut Gateway suite.
+///
+/// Runs every registered gateway case against one shared gateway URL, after one health gate,
+/// on a worker pool sized from all CPUs, and writes JUnit XML.
+#[derive(Debug, Parser)]
+#[command(name = "runner", version, about, long_about = None)]
+pub struct Cli {
+    /// libtest-compatible flags (positional FILTER, --exact, --skip, --list, --ignored, ...).
+    #[command(flatten)]
+    pub libtest: libtest_mimic::Arguments,
+
+    /// Gateway base URL (env GATEWAY_URL). Without it the embedded gateway double is started.
+    #[arg(long, value_name = "URL")]
+    pub gateway_url: Option<String>,
+
+    /// Health URL checked once before any case [default: {gateway-url}/health].
+    #[arg(long, value_name = "URL")]
+    pub health_url: Option<String>,
+
+    /// Metrics URL read by the metrics cases [default: {gateway-url}/metrics].
+    #[arg(long, value_name = "URL")]
+    pub metrics_url: Option<String>,
+
+    /// How long the health gate waits for 200, e.g. 30s, 2m.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub health_timeout: Option<std::time::Duration>,
+
+    /// Cases in flight at once (env E2E_JOBS) [default: all CPUs].
+    #[arg(short = 'j', long = "jobs", visible_alias = "procs", value_name = "N")]
+    pub jobs: Option<String>,
+
+    /// Per-case timeout unless a case sets its own, e.g. 90s, 5m [default: 5m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Timeout for the whole run; reaching it stops the run like an interrupt.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub suite_timeout: Option<std::time::Duration>,
+
+    /// Where to write the JUnit XML report (env E2E_JUNIT) [default: target/e2e/junit.xml].
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
+    /// Ginkgo label expression, e.g. 'dedup && !serial', '(health,metrics)'.
+    #[arg(long, value_name = "EXPR")]
+    pub label_filter: Option<String>,
+
+    /// Run one shard: hash:K/N or slice:K/N (K counts from 1).
+    #[arg(long, value_name = "KIND:K/N")]
+    pub partition: Option<String>,
+
+    /// Stop scheduling cases after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Stop scheduling cases after N failures.
+    #[arg(long, value_name = "N")]
+    pub max_fail: Option<usize>,
+
+    /// File holding the Bearer token the gateway expects (never printed).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+
+    /// Kubernetes access for cluster cases: `auto` (kubeconfig if present), `none`, `in-cluster`.
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    pub kube: String,
+
+    /// Exit 0 instead of 4 when the filters select no case.
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+/// Parses `500ms`, `30s`, `5m`, `1h` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 =
+        number.parse().map_err(|_| format!("`{text}` is not a duration; expected e.g. 500ms, 30s, 5m or 1h"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("`{text}` has unknown unit `{unit}`; expected ms, s, m or h")),
+    };
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        for (text, want) in [
+            ("500ms", Duration::from_millis(500)),
+            ("30s", Duration::from_secs(30)),
+            ("30", Duration::from_secs(30)),
+            ("5m", Duration::from_secs(300)),
+            ("1.5s", Duration::from_millis(1500)),
+            ("1h", Duration::from_secs(3600)),
+        ] {
+            assert_eq!(parse_duration(text), Ok(want), "{text}");
+        }
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("abc").is_err());
+    }
+
+    #[test]
+    fn libtest_and_runner_flags_parse_together() {
+        let cli = Cli::try_parse_from([
+            "runner",
+            "dedup",
+            "--exact",
+            "--skip",
+            "slow",
+            "--list",
+            "-j",
+            "8",
+            "--partition",
+            "hash:1/3",
+        ])
+        .map_err(|e| e.to_string());
+        let cli = match cli {
+            Ok(cli) => cli,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(cli.libtest.filter.as_deref(), Some("dedup"));
+        assert!(cli.libtest.exact && cli.libtest.list);
+        assert_eq!(cli.libtest.skip, vec!["slow".to_owned()]);
+        assert_eq!(cli.jobs.as_deref(), Some("8"));
+        assert!(Cli::try_parse_from(["runner", "--procs", "3"]).is_ok());
+    }
+}

@@ -1,0 +1,69 @@
+use clap::Parser;
+
+use super::*;
+
+fn resolve(args: &[&str], env: &[(&str, &str)]) -> Result<RunConfig, String> {
+    let mut argv = vec!["runner"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    RunConfig::resolve(cli, &lookup, false).map_err(|e| e.to_string())
+}
+
+#[test]
+fn defaults_are_embedded_all_cpus_and_documented_paths() {
+    let config = resolve(&[], &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.target, Target::Embedded);
+    assert_eq!(config.jobs_source, JobsSource::Cpus);
+    assert_eq!(config.jobs, std::thread::available_parallelism().map_or(1, usize::from));
+    assert_eq!(config.case_timeout, DEFAULT_CASE_TIMEOUT);
+    assert_eq!(config.health_timeout, DEFAULT_HEALTH_TIMEOUT);
+    assert_eq!(config.junit, PathBuf::from(DEFAULT_JUNIT));
+}
+
+#[test]
+fn flags_win_over_environment() {
+    let env = [("GATEWAY_URL", "http://env:1"), ("E2E_JOBS", "3"), ("E2E_JUNIT", "/tmp/env-junit.xml")];
+    let from_env = resolve(&[], &env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(from_env.target, Target::External("http://env:1".into()));
+    assert_eq!((from_env.jobs, from_env.jobs_source), (3, JobsSource::Env));
+    assert_eq!(from_env.junit, PathBuf::from("/tmp/env-junit.xml"));
+    let from_flags =
+        resolve(&["--gateway-url", "http://localhost:8080/", "-j", "5"], &env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(from_flags.target, Target::External("http://localhost:8080".into()));
+    assert_eq!((from_flags.jobs, from_flags.jobs_source), (5, JobsSource::Flag));
+}
+
+#[test]
+fn bad_values_are_rejected_with_what_is_expected() {
+    let table: &[(&[&str], &str)] = &[
+        (&["--gateway-url", "localhost:8080"], "expected an absolute http:// or https:// URL"),
+        (&["--gateway-url", "not a url"], "expected an absolute"),
+        (&["-j", "0"], "expected a whole number of at least 1"),
+        (&["-j", "many"], "expected a whole number"),
+        (&["--partition", "3/2"], "expected hash:K/N or slice:K/N"),
+        (&["--label-filter", "a &&"], "malformed --label-filter"),
+        (&["--junit", "/proc/no-such-dir/junit.xml"], "pass --junit PATH"),
+        (&["--token-file", "/nonexistent/token"], "cannot read --token-file"),
+        (&["--max-fail", "0"], "expected at least 1"),
+        (&["--kube", "maybe"], "expected auto, none or in-cluster"),
+    ];
+    for (args, expected) in table {
+        let err = resolve(args, &[]).err().unwrap_or_default();
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn jobs_accept_multiples_of_cpus() {
+    assert_eq!(parse_jobs("4x", 2, "-j").ok(), Some(8));
+    assert_eq!(parse_jobs("7", 2, "-j").ok(), Some(7));
+    assert!(parse_jobs("0x", 2, "-j").is_err());
+}
+
+#[test]
+fn fail_fast_means_max_fail_one() {
+    assert_eq!(resolve(&["--fail-fast"], &[]).map(|c| c.max_fail), Ok(Some(1)));
+    assert_eq!(resolve(&["--max-fail", "3"], &[]).map(|c| c.max_fail), Ok(Some(3)));
+}

@@ -1,0 +1,94 @@
+//! The event contract between the pool (and the run around it) and the reporters. Nothing else
+//! is shared: reporters never see cases or the pool, the pool never writes to the terminal.
+
+use std::time::Duration;
+
+/// How one case ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every expectation held.
+    Passed,
+    /// An expectation failed, the case panicked, or infrastructure failed.
+    Failed {
+        /// What went wrong.
+        message: String,
+        /// JUnit failure type: `assertion`, `infrastructure`, `panic`.
+        kind: &'static str,
+    },
+    /// The case ran longer than its timeout.
+    TimedOut {
+        /// The timeout it exceeded.
+        after: Duration,
+    },
+    /// The case did not run, for `reason` (`interrupted`, `needs cluster access`, ...).
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// Failed or timed out: counts against the exit code.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Failed { .. } | Outcome::TimedOut { .. })
+    }
+}
+
+/// A finished (or never started) case.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    /// Unique case name.
+    pub name: String,
+    /// Area of the contract (JUnit classname).
+    pub area: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Wall time of the attempt (zero when not started).
+    pub duration: Duration,
+    /// What the case logged through its `Ctx`.
+    pub log: String,
+}
+
+/// Result of the one health gate.
+#[derive(Clone, Debug)]
+pub struct GateResult {
+    /// The URL checked.
+    pub url: String,
+    /// Requests made.
+    pub attempts: u32,
+    /// Time spent.
+    pub elapsed: Duration,
+    /// `None` when healthy; else what was wrong, with a hint.
+    pub error: Option<String>,
+}
+
+/// Everything a reporter learns about a run.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// The run is configured; the banner lines describe it.
+    RunStarted {
+        /// `key: value` lines (target, workers, timeouts, partition, JUnit path).
+        banner: Vec<String>,
+        /// Cases planned.
+        total: usize,
+    },
+    /// The health gate finished.
+    GateFinished(GateResult),
+    /// A case started.
+    CaseStarted {
+        /// Case name.
+        name: String,
+    },
+    /// A case finished or was skipped.
+    CaseFinished(CaseResult),
+    /// The run is stopping early (signal, suite timeout, fail-fast).
+    Stopping {
+        /// Why, in words.
+        reason: String,
+    },
+    /// Nothing more follows.
+    RunFinished {
+        /// Wall time of the run.
+        wall: Duration,
+    },
+}

@@ -1,0 +1,48 @@
+//! `runner`: parse → resolve → run → exit code. The only place the process exits.
+
+mod cli;
+mod config;
+mod events;
+mod gate;
+mod plan;
+mod pool;
+mod report;
+mod run;
+mod target;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { run::Exit::NotStarted as u8 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let config = match config::RunConfig::resolve(cli, &env, std::io::stderr().is_terminal()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(run::Exit::NotStarted as u8);
+        }
+    };
+    silence_case_panics();
+    ExitCode::from(run::run(config) as u8)
+}
+
+/// A panicking case is reported as that case's failure; the default hook would print it from a
+/// worker thread. Panics outside cases still print.
+fn silence_case_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if pool::attempt::IN_CASE.try_with(|_| ()).is_err() {
+            default(info);
+        }
+    }));
+}

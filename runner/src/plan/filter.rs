@@ -1,0 +1,73 @@
+//! Name and ignore filters with libtest's meaning: FILTER is a substring (or, with `--exact`, the
+//! whole name), every `--skip` removes matches, ignored cases run only when asked. Pure.
+
+/// Which cases marked `ignored` take part.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IgnoredMode {
+    /// Ignored cases are left out (the default).
+    #[default]
+    Exclude,
+    /// Only ignored cases (`--ignored`).
+    Only,
+    /// All cases (`--include-ignored`).
+    Include,
+}
+
+/// The libtest name filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NameFilter {
+    /// Positional FILTER.
+    pub filter: Option<String>,
+    /// Match whole names instead of substrings.
+    pub exact: bool,
+    /// `--skip` patterns.
+    pub skip: Vec<String>,
+    /// Treatment of ignored cases.
+    pub ignored: IgnoredMode,
+}
+
+impl NameFilter {
+    /// Whether a case named `name` (ignored or not) is selected.
+    pub fn selects(&self, name: &str, ignored: bool) -> bool {
+        let hit = |pattern: &str| if self.exact { name == pattern } else { name.contains(pattern) };
+        let by_ignore = match self.ignored {
+            IgnoredMode::Exclude => !ignored,
+            IgnoredMode::Only => ignored,
+            IgnoredMode::Include => true,
+        };
+        by_ignore && self.filter.as_deref().is_none_or(hit) && !self.skip.iter().any(|s| hit(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtest_semantics() {
+        let f = |filter: Option<&str>, exact: bool, skip: &[&str], ignored: IgnoredMode| NameFilter {
+            filter: filter.map(str::to_owned),
+            exact,
+            skip: skip.iter().map(|s| (*s).to_owned()).collect(),
+            ignored,
+        };
+        let ex = IgnoredMode::Exclude;
+        let table: &[(NameFilter, &str, bool, bool)] = &[
+            (f(None, false, &[], ex), "dedup::a", false, true),
+            (f(None, false, &[], ex), "dedup::a", true, false),
+            (f(None, false, &[], IgnoredMode::Only), "dedup::a", true, true),
+            (f(None, false, &[], IgnoredMode::Only), "dedup::a", false, false),
+            (f(None, false, &[], IgnoredMode::Include), "dedup::a", true, true),
+            (f(Some("dedup"), false, &[], ex), "dedup::a", false, true),
+            (f(Some("dedup"), false, &[], ex), "health::a", false, false),
+            (f(Some("dedup"), true, &[], ex), "dedup::a", false, false),
+            (f(Some("dedup::a"), true, &[], ex), "dedup::a", false, true),
+            (f(None, false, &["::a"], ex), "dedup::a", false, false),
+            (f(None, true, &["dedup"], ex), "dedup::a", false, true),
+            (f(Some("dedup"), false, &["slow"], ex), "dedup::slow", false, false),
+        ];
+        for (filter, name, ignored, want) in table {
+            assert_eq!(filter.selects(name, *ignored), *want, "{filter:?} {name} ignored={ignored}");
+        }
+    }
+}

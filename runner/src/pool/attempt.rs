@@ -1,0 +1,75 @@
+//! One attempt of one case: its own task (so a panic stays inside it), its timeout, its log,
+//! and cancellation when the run is aborted. Turns whatever happened into an `Outcome`.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use suites::{Case, CaseLog, Ctx, CtxConfig, FailureKind};
+use tokio::time::Instant;
+
+use super::cancel::{Stop, StopReason};
+use crate::events::{CaseResult, Outcome};
+
+tokio::task_local! {
+    /// Set while a case's future is polled, so the panic hook knows a case panicked.
+    pub static IN_CASE: &'static str;
+}
+
+/// Runs `case` once with `timeout`, cancelled when `stop` aborts.
+pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, stop: &Stop) -> CaseResult {
+    let log = CaseLog::default();
+    let started = Instant::now();
+    let task = tokio::spawn(IN_CASE.scope(case.name, (case.run)(Ctx::new(ctx, case.name, log.clone()))));
+    let abort = task.abort_handle();
+    let outcome = tokio::select! {
+        finished = tokio::time::timeout(timeout, task) => match finished {
+            Ok(Ok(Ok(()))) => Outcome::Passed,
+            Ok(Ok(Err(failure))) => match failure.kind {
+                FailureKind::Skip => Outcome::Skipped { reason: failure.message },
+                FailureKind::Assertion => Outcome::Failed { message: failure.message, kind: "assertion" },
+                FailureKind::Infrastructure => Outcome::Failed { message: failure.message, kind: "infrastructure" },
+            },
+            Ok(Err(join)) if join.is_panic() => {
+                Outcome::Failed { message: format!("case panicked: {}", panic_message(join.into_panic())), kind: "panic" }
+            }
+            Ok(Err(_)) => Outcome::Failed { message: "case task was cancelled".into(), kind: "cancelled" },
+            Err(_) => {
+                abort.abort();
+                log.line(format!("timed out after {timeout:?}"));
+                Outcome::TimedOut { after: timeout }
+            }
+        },
+        () = stop.aborted() => {
+            abort.abort();
+            match stop.reason() {
+                Some(StopReason::SuiteTimeout(after)) => {
+                    log.line(format!("cancelled: suite timeout of {after:?} reached"));
+                    Outcome::TimedOut { after: started.elapsed() }
+                }
+                _ => {
+                    log.line("cancelled: interrupted");
+                    Outcome::Skipped { reason: "interrupted".into() }
+                }
+            }
+        }
+    };
+    CaseResult {
+        name: case.name.to_owned(),
+        area: case.area.to_owned(),
+        outcome,
+        duration: started.elapsed(),
+        log: log.contents(),
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".into()
+    }
+}

@@ -1,0 +1,133 @@
+//! Plain-text rendering of run events: the per-case line, failures with their logs, and the
+//! summary. Pure functions returning strings, so tests read exactly what users see.
+
+use std::time::Duration;
+
+use crate::events::{CaseResult, Outcome};
+
+/// Counts for the summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub passed: usize,
+    /// Failed (not timed out).
+    pub failed: usize,
+    /// Timed out.
+    pub timed_out: usize,
+    /// Skipped.
+    pub skipped: usize,
+}
+
+impl Counts {
+    /// Tallies `results`.
+    pub fn of(results: &[CaseResult]) -> Self {
+        let mut counts = Counts::default();
+        for r in results {
+            match r.outcome {
+                Outcome::Passed => counts.passed += 1,
+                Outcome::Failed { .. } => counts.failed += 1,
+                Outcome::TimedOut { .. } => counts.timed_out += 1,
+                Outcome::Skipped { .. } => counts.skipped += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// `STATUS [duration] name` with a `[done/total]` prefix, one line per finished case.
+pub fn case_line(result: &CaseResult, done: usize, total: usize) -> String {
+    let width = total.to_string().len();
+    let status = match &result.outcome {
+        Outcome::Passed => "PASS".to_owned(),
+        Outcome::Failed { .. } => "FAIL".to_owned(),
+        Outcome::TimedOut { .. } => "TIMEOUT".to_owned(),
+        Outcome::Skipped { .. } => "SKIP".to_owned(),
+    };
+    let mut line =
+        format!("[{done:>width$}/{total}] {status:<7} [{:>8.3}s] {}", result.duration.as_secs_f64(), result.name);
+    if let Outcome::Skipped { reason } = &result.outcome {
+        line.push_str(&format!(" ({reason})"));
+    }
+    line
+}
+
+/// The failure section: each failed or timed-out case with its message and log.
+pub fn failures(results: &[CaseResult]) -> String {
+    let mut text = String::new();
+    for r in results.iter().filter(|r| r.outcome.is_failure()) {
+        let message = match &r.outcome {
+            Outcome::Failed { message, kind } => format!("{kind}: {message}"),
+            Outcome::TimedOut { after } => format!("timeout: did not finish within {after:?}"),
+            _ => String::new(),
+        };
+        text.push_str(&format!("\n--- {} ---\n{message}\n", r.name));
+        if !r.log.is_empty() {
+            text.push_str("log:\n");
+            for line in r.log.lines() {
+                text.push_str("  ");
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
+
+/// The closing summary: counts, wall time and the five slowest cases.
+pub fn summary(results: &[CaseResult], wall: Duration) -> String {
+    let c = Counts::of(results);
+    let mut slowest: Vec<&CaseResult> = results.iter().filter(|r| !r.duration.is_zero()).collect();
+    slowest.sort_by(|a, b| b.duration.cmp(&a.duration).then_with(|| a.name.cmp(&b.name)));
+    let mut text = String::from("\nslowest cases:\n");
+    for r in slowest.iter().take(5) {
+        text.push_str(&format!("  {:>8.3}s {}\n", r.duration.as_secs_f64(), r.name));
+    }
+    text.push_str(&format!(
+        "\nsummary: {} passed, {} failed, {} skipped\n{} timed out (counted as failed) · {} cases in {:.2}s\n",
+        c.passed,
+        c.failed + c.timed_out,
+        c.skipped,
+        c.timed_out,
+        results.len(),
+        wall.as_secs_f64()
+    ));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+
+    fn result(name: &str, outcome: Outcome, ms: u64) -> CaseResult {
+        CaseResult {
+            name: name.into(),
+            area: "a".into(),
+            outcome,
+            duration: Duration::from_millis(ms),
+            log: "GET /health\n200".into(),
+        }
+    }
+
+    #[test]
+    fn lines_summary_and_failures_read_as_expected() {
+        let results = vec![
+            result("a::ok", Outcome::Passed, 120),
+            result("a::bad", Outcome::Failed { message: "expected 201, got 500".into(), kind: "assertion" }, 30),
+            result("a::slow", Outcome::TimedOut { after: Duration::from_secs(2) }, 2000),
+            result("a::skip", Outcome::Skipped { reason: "needs cluster access".into() }, 0),
+        ];
+        assert_eq!(case_line(&results[0], 1, 12), "[ 1/12] PASS    [   0.120s] a::ok");
+        assert!(case_line(&results[3], 4, 4).ends_with("a::skip (needs cluster access)"));
+        let s = summary(&results, Duration::from_millis(2500));
+        assert!(s.contains("summary: 1 passed, 2 failed, 1 skipped\n"), "{s}");
+        assert!(s.contains("1 timed out"), "{s}");
+        let slow_pos = s.find("a::slow").unwrap_or(usize::MAX);
+        let ok_pos = s.find("a::ok").unwrap_or(0);
+        assert!(slow_pos < ok_pos, "slowest first: {s}");
+        let f = failures(&results);
+        assert!(f.contains("--- a::bad ---\nassertion: expected 201, got 500\nlog:\n  GET /health\n"), "{f}");
+        assert!(f.contains("timeout: did not finish within 2s"));
+        assert!(!f.contains("a::ok"));
+    }
+}

@@ -1,0 +1,222 @@
+//! JUnit XML (quick-junit): maps case results to `testsuites > testsuite > testcase`, keeps the
+//! output schema-valid (junit-4 XSD), and writes the file atomically (temp file + rename).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::events::{CaseResult, GateResult, Outcome};
+
+/// Most bytes of a case log written to `system-out`.
+pub const SYSTEM_OUT_LIMIT: usize = 64 * 1024;
+
+/// Name of the suite holding the cases.
+pub const SUITE_NAME: &str = "gateway-e2e";
+
+/// What the report says about the run as a whole.
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo {
+    /// `name=value` suite properties (target URL, jobs, partition, runner version, ...).
+    pub properties: Vec<(String, String)>,
+    /// When the run started.
+    pub started_at: Option<SystemTime>,
+    /// Wall time so far.
+    pub wall: Duration,
+    /// The health gate, once it ran.
+    pub gate: Option<GateResult>,
+    /// Whether the run finished (false while it is still going).
+    pub complete: bool,
+}
+
+/// Failure to write the report.
+#[derive(Debug, thiserror::Error)]
+pub enum JunitError {
+    /// The XML could not be produced.
+    #[error("could not serialize the JUnit report: {0}")]
+    Serialize(#[from] quick_junit::SerializeError),
+    /// The file could not be written.
+    #[error(
+        "could not write the JUnit report to {path}: {source}; check that the directory exists and is writable, or pass --junit PATH"
+    )]
+    Io {
+        /// Target path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// Builds the report for `results`.
+pub fn build(results: &[CaseResult], info: &RunInfo) -> Report {
+    let mut report = Report::new(SUITE_NAME);
+    report.set_time(info.wall);
+    if let Some((gate, Some(error))) = info.gate.as_ref().map(|g| (g, &g.error)) {
+        let mut setup = TestSuite::new("@setup");
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status
+            .set_message(clean(error.lines().next().unwrap_or_default()))
+            .set_type("health-gate")
+            .set_description(clean(error));
+        let mut case = TestCase::new("health-gate", status);
+        case.set_classname("@setup").set_time(gate.elapsed);
+        setup.add_test_case(case).set_time(gate.elapsed);
+        stamp(&mut setup, info.started_at);
+        report.add_test_suite(setup);
+    }
+    let mut suite = TestSuite::new(SUITE_NAME);
+    for (name, value) in &info.properties {
+        suite.add_property((clean(name), clean(value)));
+    }
+    suite.add_property(("complete", if info.complete { "true" } else { "false" }));
+    suite.add_test_cases(results.iter().map(test_case));
+    suite.set_time(info.wall);
+    stamp(&mut suite, info.started_at);
+    report.add_test_suite(suite);
+    report
+}
+
+fn stamp(suite: &mut TestSuite, started_at: Option<SystemTime>) {
+    if let Some(at) = started_at {
+        suite.set_timestamp(chrono::DateTime::<chrono::Utc>::from(at).fixed_offset());
+    }
+    suite.extra.insert("hostname".into(), clean(&hostname()).into());
+}
+
+fn test_case(result: &CaseResult) -> TestCase {
+    let status = match &result.outcome {
+        Outcome::Passed => TestCaseStatus::success(),
+        Outcome::Failed { message, kind } => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(clean(first_line(message))).set_type(*kind).set_description(clean(message));
+            status
+        }
+        Outcome::TimedOut { after } => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(format!("timed out after {after:?}")).set_type("timeout");
+            status
+        }
+        Outcome::Skipped { reason } => {
+            // junit-4's <skipped> takes text, not a message attribute.
+            let mut status = TestCaseStatus::skipped();
+            status.set_description(clean(reason));
+            status
+        }
+    };
+    let mut case = TestCase::new(clean(&result.name), status);
+    case.set_classname(clean(&result.area)).set_time(result.duration);
+    if result.outcome.is_failure() && !result.log.is_empty() {
+        case.set_system_out(clean(&cap(&result.log, SYSTEM_OUT_LIMIT)));
+    }
+    case
+}
+
+/// Writes `report` to `path` atomically: a temp file in the same directory, then a rename.
+pub fn write_atomic(report: &Report, path: &Path) -> Result<(), JunitError> {
+    let xml = to_xml(report)?;
+    let io = |source| JunitError::Io { path: path.display().to_string(), source };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    file.write_all(xml.as_bytes()).map_err(io)?;
+    file.as_file().sync_all().map_err(io)?;
+    file.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Serializes `report` as junit-4 XSD-valid XML. quick-junit always writes a `skipped` count on
+/// `<testsuites>`, an attribute that schema does not allow (each `<testsuite>` keeps its own).
+pub fn to_xml(report: &Report) -> Result<String, JunitError> {
+    let xml = report.to_string()?;
+    let Some(start) = xml.find("<testsuites") else { return Ok(xml) };
+    let end = xml[start..].find('>').map_or(xml.len(), |i| start + i);
+    let Some(attr) = xml[start..end].find(" skipped=\"").map(|i| start + i) else { return Ok(xml) };
+    let value_end = xml[attr + 10..end].find('"').map_or(end, |i| attr + 10 + i + 1);
+    Ok(format!("{}{}", &xml[..attr], &xml[value_end..]))
+}
+
+/// Removes what XML 1.0 cannot carry and quick-junit leaves in (U+FFFE, U+FFFF); quick-junit
+/// itself strips ANSI escapes and C0 controls.
+pub fn clean(text: &str) -> String {
+    text.chars().filter(|c| !matches!(c, '\u{FFFE}' | '\u{FFFF}')).collect()
+}
+
+/// The first `limit` bytes of `text` (on a char boundary) plus a marker when cut.
+pub fn cap(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n[log truncated: {} of {} bytes omitted]\n", &text[..end], text.len() - end, text.len())
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(name: &str, outcome: Outcome, log: &str) -> CaseResult {
+        CaseResult {
+            name: name.into(),
+            area: "area".into(),
+            outcome,
+            duration: Duration::from_millis(1500),
+            log: log.into(),
+        }
+    }
+
+    #[test]
+    fn outcomes_map_to_junit_elements_and_logs_only_for_failures() {
+        let results = vec![
+            result("a::pass", Outcome::Passed, "passing log"),
+            result("a::fail", Outcome::Failed { message: "boom\nmore".into(), kind: "assertion" }, "failing log"),
+            result("a::slow", Outcome::TimedOut { after: Duration::from_secs(3) }, "slow log"),
+            result("a::skip", Outcome::Skipped { reason: "interrupted".into() }, ""),
+        ];
+        let info =
+            RunInfo { properties: vec![("target".into(), "http://x".into())], complete: true, ..RunInfo::default() };
+        let xml = to_xml(&build(&results, &info)).unwrap_or_default();
+        let head = xml.lines().find(|l| l.starts_with("<testsuites")).unwrap_or_default();
+        assert!(!head.contains("skipped="), "{head}");
+        assert!(xml.contains(r#"<testsuite name="gateway-e2e" tests="4" skipped="1""#), "{xml}");
+        assert!(xml.contains(r#"<failure message="boom" type="assertion">"#), "{xml}");
+        assert!(xml.contains(r#"type="timeout""#), "{xml}");
+        assert!(xml.contains("<skipped>interrupted</skipped>"), "{xml}");
+        assert!(xml.contains("failing log") && xml.contains("slow log"));
+        assert!(!xml.contains("passing log"));
+        assert!(xml.contains(r#"<property name="complete" value="true"/>"#));
+        assert!(xml.contains(r#"classname="area""#) && xml.contains(r#"time="1.500""#));
+    }
+
+    #[test]
+    fn cap_marks_truncation_on_a_char_boundary() {
+        let text = "é".repeat(100);
+        let capped = cap(&text, 51);
+        assert!(capped.starts_with(&"é".repeat(25)));
+        assert!(capped.contains("[log truncated: 150 of 200 bytes omitted]"), "{capped}");
+        assert_eq!(cap("short", 10), "short");
+    }
+
+    #[test]
+    fn clean_drops_noncharacters() {
+        assert_eq!(clean("a\u{FFFE}b\u{FFFF}c"), "abc");
+    }
+}

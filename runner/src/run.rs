@@ -1,0 +1,247 @@
+//! One run, top to bottom: plan → list or target → reporter → gate → pool → exit code. Signals
+//! and the suite timeout feed the same `Stop`; the exit code is a value handed back to `main`.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::config::{JobsSource, RunConfig};
+use crate::events::Event;
+use crate::gate::HealthGate;
+use crate::plan::{self, TestPlan};
+use crate::pool::{self, PoolConfig, Stop, StopReason};
+use crate::report::{self, ReporterConfig};
+use crate::target::{self, Prepared};
+
+/// How long running cases may finish after a first interrupt before they are cancelled.
+pub const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
+
+/// The process exit code, as policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Every case passed.
+    Passed = 0,
+    /// A case failed or timed out.
+    Failed = 1,
+    /// Could not start: usage, config, target or gate.
+    NotStarted = 2,
+    /// The filters selected nothing.
+    NothingSelected = 4,
+    /// Ctrl-C or SIGTERM.
+    Interrupted = 130,
+}
+
+/// Plans and, unless listing, runs.
+pub fn run(config: RunConfig) -> Exit {
+    let registered = suites::registered();
+    let plan = match plan::build(&registered, &config.selection) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::NotStarted;
+        }
+    };
+    if config.list {
+        print_list(&plan, config.terse);
+        return Exit::Passed;
+    }
+    if plan.is_empty() {
+        eprintln!(
+            "no case selected: {} registered, none matched the name filter, --label-filter, --ignored and --partition; \
+             list them with --list (pass --allow-empty to exit 0)",
+            plan.registered
+        );
+        return if config.allow_empty { Exit::Passed } else { Exit::NothingSelected };
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return Exit::NotStarted;
+        }
+    };
+    runtime.block_on(execute(config, plan))
+}
+
+fn print_list(plan: &TestPlan, terse: bool) {
+    let mut out = std::io::stdout().lock();
+    for case in plan.cases() {
+        let _ = writeln!(out, "{}: test", case.name);
+    }
+    if !terse {
+        let _ = writeln!(out, "\n{} tests, 0 benchmarks", plan.len());
+    }
+}
+
+async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
+    let started = Instant::now();
+    let prepared = match target::prepare(&config).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::NotStarted;
+        }
+    };
+    let http = match reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(config.jobs)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: could not build the HTTP client: {e}");
+            return Exit::NotStarted;
+        }
+    };
+    let (events, receiver) = mpsc::unbounded_channel();
+    let reporter = tokio::spawn(report::run(receiver, reporter_config(&config, &prepared)));
+    let _ = events.send(Event::RunStarted { banner: banner(&config, &plan, &prepared), total: plan.len() });
+    let stop = Stop::default();
+    tokio::spawn(listen_for_signals(stop.clone(), events.clone()));
+    if let Some(limit) = config.suite_timeout {
+        let (stop, events) = (stop.clone(), events.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(limit).await;
+            let reason = StopReason::SuiteTimeout(limit);
+            let _ = events.send(Event::Stopping { reason: format!("{reason}: stopping like an interrupt") });
+            stop.request_with_grace(reason, INTERRUPT_GRACE);
+        });
+    }
+
+    let gate = HealthGate::new(&prepared.health_url, config.health_timeout);
+    let gate_result = tokio::select! {
+        result = gate.wait(&http) => Some(result),
+        () = stop.stopping() => None,
+    };
+    let gate_ok = gate_result.as_ref().is_some_and(|g| g.error.is_none());
+    if let Some(result) = gate_result {
+        let _ = events.send(Event::GateFinished(result));
+    }
+    if gate_ok {
+        let ctx = Arc::new(suites::CtxConfig {
+            http,
+            gateway_url: prepared.gateway_url.clone(),
+            health_url: prepared.health_url.clone(),
+            metrics_url: prepared.metrics_url.clone(),
+            kube: prepared.kube.clone(),
+            token: prepared.token.as_deref().map(Arc::from),
+            controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
+            run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+        });
+        let pool_config =
+            PoolConfig { jobs: config.jobs, default_timeout: config.case_timeout, max_fail: config.max_fail };
+        pool::run(&plan, &pool_config, ctx, &events, &stop).await;
+    } else {
+        let reason = if stop.is_stopping() { "interrupted" } else { "not run: health gate failed" };
+        for case in plan.cases() {
+            let _ = events.send(Event::CaseFinished(pool::skipped(case, reason)));
+        }
+    }
+    let _ = events.send(Event::RunFinished { wall: started.elapsed() });
+    drop(events);
+    let outcome = match reporter.await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            return Exit::NotStarted;
+        }
+        Err(e) => {
+            eprintln!("error: the reporter stopped: {e}");
+            return Exit::NotStarted;
+        }
+    };
+    if let Some(double) = prepared.double {
+        double.shutdown().await;
+    }
+    match stop.reason() {
+        Some(StopReason::Interrupted(_)) => Exit::Interrupted,
+        _ if outcome.gate_failed => Exit::NotStarted,
+        _ if outcome.results.iter().any(|r| r.outcome.is_failure()) => Exit::Failed,
+        Some(StopReason::SuiteTimeout(_)) => Exit::Failed,
+        _ => Exit::Passed,
+    }
+}
+
+fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
+    let mut properties = vec![
+        ("target".to_owned(), prepared.gateway_url.clone()),
+        ("embedded".to_owned(), prepared.double.is_some().to_string()),
+        ("jobs".to_owned(), config.jobs.to_string()),
+        ("partition".to_owned(), config.selection.partition.map_or_else(|| "none".to_owned(), |p| p.to_string())),
+        ("runner.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+    ];
+    if let Some(labels) = &config.selection.labels {
+        properties.push(("label-filter".to_owned(), format!("{labels:?}")));
+    }
+    ReporterConfig { junit: config.junit.clone(), interactive: config.interactive, quiet: config.quiet, properties }
+}
+
+fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<String> {
+    let jobs_from = match config.jobs_source {
+        JobsSource::Flag => "from -j/--jobs",
+        JobsSource::TestThreads => "from --test-threads",
+        JobsSource::Env => "from E2E_JOBS",
+        JobsSource::Cpus => "all CPUs, std::thread::available_parallelism",
+    };
+    let fmt_opt = |d: Option<Duration>| d.map_or_else(|| "none".to_owned(), |d| format!("{d:?}"));
+    vec![
+        prepared.description.clone(),
+        prepared.kube_description.clone(),
+        format!("health: {} (one gate before any case, deadline {:?})", prepared.health_url, config.health_timeout),
+        format!("workers: {} ({jobs_from})", config.jobs),
+        format!(
+            "cases: {} selected of {} registered ({} parallel, {} serial)",
+            plan.len(),
+            plan.registered,
+            plan.parallel.len(),
+            plan.serial.len()
+        ),
+        format!(
+            "timeouts: {:?} per case (unless a case sets its own), suite {}, interrupt grace {INTERRUPT_GRACE:?}",
+            config.case_timeout,
+            fmt_opt(config.suite_timeout)
+        ),
+        format!("partition: {}", config.selection.partition.map_or_else(|| "none".to_owned(), |p| p.to_string())),
+        format!(
+            "token: {}",
+            match (&config.token, &prepared.double) {
+                (Some(_), _) => "from --token-file (redacted)",
+                (None, Some(_)) => "generated for the embedded double (redacted)",
+                (None, None) => "none",
+            }
+        ),
+        format!("junit: {}", config.junit.display()),
+    ]
+}
+
+async fn listen_for_signals(stop: Stop, events: mpsc::UnboundedSender<Event>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        let _ = events.send(Event::Stopping { reason: "warning: could not install signal handlers".into() });
+        return;
+    };
+    let mut count = 0;
+    loop {
+        let name = tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        };
+        count += 1;
+        if count == 1 {
+            let _ = events.send(Event::Stopping {
+                reason: format!("{name} received: no new cases; running cases get {INTERRUPT_GRACE:?}, then JUnit is written (signal again to stop at once)"),
+            });
+            stop.request_with_grace(StopReason::Interrupted(name.into()), INTERRUPT_GRACE);
+        } else {
+            let _ = events
+                .send(Event::Stopping { reason: format!("second signal ({name}): cancelling running cases now") });
+            stop.abort(StopReason::Interrupted(name.into()));
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The system under test for this run: either the embedded gateway double (started in-process on
+//! loopback, with its in-memory cluster) or a deployed gateway, plus the Kubernetes client the
+//! cluster cases read through.
+
+use std::time::Duration;
+
+use crate::config::{KubeMode, RunConfig, Target};
+
+/// How long building a Kubernetes client from kubeconfig may take.
+const KUBE_CONFIG_DEADLINE: Duration = Duration::from_secs(10);
+
+/// A resolved, reachable-or-not target.
+pub struct Prepared {
+    /// Gateway base URL.
+    pub gateway_url: String,
+    /// Health URL for the gate.
+    pub health_url: String,
+    /// Metrics URL.
+    pub metrics_url: String,
+    /// Kubernetes access for cluster cases.
+    pub kube: Option<kube::Client>,
+    /// One line describing the target (the banner's first line).
+    pub description: String,
+    /// One line describing cluster access.
+    pub kube_description: String,
+    /// Bearer token the gateway expects.
+    pub token: Option<String>,
+    /// The embedded double, kept alive for the run.
+    pub double: Option<fixtures::double::RunningDouble>,
+}
+
+/// Could not set up the target.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The embedded double did not start.
+    #[error("could not start the embedded gateway double: {0}; pass --gateway-url to test a deployed gateway instead")]
+    Double(String),
+    /// In-cluster credentials were asked for and are not there.
+    #[error(
+        "--kube in-cluster: no in-cluster credentials ({0}); run inside a pod with a service account, or use --kube auto"
+    )]
+    InCluster(String),
+}
+
+/// Starts or describes the target named by `config`.
+pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
+    let (gateway_url, kube, description, kube_description, token, double) = match &config.target {
+        Target::Embedded => {
+            // The embedded double runs with auth on, so the auth cases run too; the token is
+            // random per run and passed to the cases like a --token-file token would be.
+            let token = config.token.clone().unwrap_or_else(|| format!("e2e-{}", uuid::Uuid::new_v4().simple()));
+            let double_config = fixtures::double::DoubleConfig { tokens: vec![token.clone()], ..Default::default() };
+            let double =
+                fixtures::double::start(double_config).await.map_err(|e| TargetError::Double(e.to_string()))?;
+            let description = format!(
+                "target: {} (embedded gateway double, in-memory cluster; pass --gateway-url for a real gateway)",
+                double.url
+            );
+            (
+                double.url.clone(),
+                Some(double.kube.clone()),
+                description,
+                "cluster: in-memory (kube-fake-client)".to_owned(),
+                Some(token),
+                Some(double),
+            )
+        }
+        Target::External(url) => {
+            let (kube, kube_description) = external_kube(config.kube).await?;
+            (
+                url.clone(),
+                kube,
+                format!("target: {url} (external gateway)"),
+                kube_description,
+                config.token.clone(),
+                None,
+            )
+        }
+    };
+    let health_url = config.health_url.clone().unwrap_or_else(|| format!("{gateway_url}/health"));
+    let metrics_url = config.metrics_url.clone().unwrap_or_else(|| format!("{gateway_url}/metrics"));
+    Ok(Prepared { gateway_url, health_url, metrics_url, kube, description, kube_description, token, double })
+}
+
+async fn external_kube(mode: KubeMode) -> Result<(Option<kube::Client>, String), TargetError> {
+    match mode {
+        KubeMode::None => Ok((None, "cluster: none (--kube none): cluster cases are skipped".into())),
+        KubeMode::InCluster => {
+            let config = kube::Config::incluster().map_err(|e| TargetError::InCluster(e.to_string()))?;
+            let client = kube::Client::try_from(config).map_err(|e| TargetError::InCluster(e.to_string()))?;
+            Ok((Some(client), "cluster: in-cluster service account".into()))
+        }
+        KubeMode::Auto => match tokio::time::timeout(KUBE_CONFIG_DEADLINE, kube::Client::try_default()).await {
+            Ok(Ok(client)) => Ok((Some(client), "cluster: from kubeconfig / in-cluster environment".into())),
+            Ok(Err(e)) => Ok((None, format!("cluster: none ({e}); cluster cases are skipped"))),
+            Err(_) => Ok((
+                None,
+                format!(
+                    "cluster: none (kubeconfig not loaded within {KUBE_CONFIG_DEADLINE:?}); cluster cases are skipped"
+                ),
+            )),
+        },
+    }
+}

@@ -1,0 +1,165 @@
+//! The runner binary end to end: exit codes, listing, partitions, the health gate, timeouts,
+//! interruption and JUnit validity.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use quick_junit::TestCaseStatus;
+use support::*;
+use tokio::io::BufReader;
+
+async fn listed(args: &[&str]) -> Vec<String> {
+    let mut all = vec!["--list", "--format", "terse"];
+    all.extend_from_slice(args);
+    let output = run(&all).await;
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let (stdout, _) = texts(&output);
+    stdout
+        .lines()
+        .map(|l| l.strip_suffix(": test").unwrap_or_else(|| panic!("not libtest terse: {l}")).to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn embedded_run_passes_and_junit_has_every_registered_case() {
+    let registered = listed(&[]).await;
+    assert!(registered.len() >= 5, "{registered:?}");
+    let (_dir, junit) = junit_path();
+    let output = run(&["--junit", junit.to_str().unwrap_or_default()]).await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.lines().next().unwrap_or_default().contains("embedded gateway double"), "{stderr}");
+    assert!(stderr.contains("workers: ") && stderr.contains("junit: "), "{stderr}");
+    let report = read_junit(&junit);
+    let cases: Vec<_> = report.test_suites.iter().flat_map(|s| s.test_cases.iter()).collect();
+    assert_eq!(cases.len(), registered.len());
+    assert!(cases.iter().all(|c| matches!(c.status, TestCaseStatus::Success { .. })), "{cases:#?}");
+    assert_valid_junit4(&junit);
+}
+
+#[tokio::test]
+async fn closed_port_fails_the_gate_with_exit_2_and_a_junit_record() {
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let (_dir, junit) = junit_path();
+    let started = Instant::now();
+    let output =
+        run(&["--gateway-url", &url, "--health-timeout", "1s", "--junit", junit.to_str().unwrap_or_default()]).await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20), "gate took {:?}", started.elapsed());
+    assert!(stderr.contains(&format!("{url}/health")) && stderr.contains("make kind-up"), "{stderr}");
+    let report = read_junit(&junit);
+    let setup = report.test_suites.iter().find(|s| s.name.as_str() == "@setup");
+    let gate = setup.and_then(|s| s.test_cases.iter().find(|c| c.name.as_str() == "health-gate"));
+    assert!(matches!(gate.map(|c| &c.status), Some(TestCaseStatus::NonSuccess { .. })), "{report:#?}");
+    let skipped = report
+        .test_suites
+        .iter()
+        .flat_map(|s| s.test_cases.iter())
+        .filter(|c| matches!(c.status, TestCaseStatus::Skipped { .. }));
+    assert_eq!(skipped.count(), listed(&[]).await.len());
+    assert_valid_junit4(&junit);
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2_and_empty_selection_exits_4() {
+    for args in [
+        &["--partition", "3/2"][..],
+        &["-j", "0"],
+        &["--label-filter", "(dedup"],
+        &["--gateway-url", "nope"],
+        &["--no-such-flag"],
+    ] {
+        let output = run(args).await;
+        let (_, stderr) = texts(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("expected") || stderr.contains("unexpected argument"), "{args:?}: {stderr}");
+    }
+    let output = run(&["no-case-has-this-name"]).await;
+    assert_eq!(output.status.code(), Some(4), "{:?}", texts(&output));
+    assert_eq!(run(&["no-case-has-this-name", "--allow-empty"]).await.status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn list_prints_libtest_lines_and_partitions_cover_the_list() {
+    let all = listed(&[]).await;
+    let mut sorted = all.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), all.len(), "duplicate names in {all:?}");
+    for kind in ["slice", "hash"] {
+        let mut union = Vec::new();
+        for k in 1..=3 {
+            union.extend(listed(&["--partition", &format!("{kind}:{k}/3")]).await);
+        }
+        union.sort();
+        assert_eq!(union, sorted, "{kind} shards must be disjoint and cover the list");
+    }
+    let pretty = run(&["--list"]).await;
+    assert!(texts(&pretty).0.contains(&format!("{} tests, 0 benchmarks", all.len())));
+}
+
+#[tokio::test]
+async fn timeouts_fail_cases_without_hanging_the_run() {
+    let url = fake_gateway(Behaviour::Hang);
+    let (_dir, junit) = junit_path();
+    let output = run(&[
+        "--gateway-url",
+        &url,
+        "--kube",
+        "none",
+        "--timeout",
+        "1s",
+        "--junit",
+        junit.to_str().unwrap_or_default(),
+    ])
+    .await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("TIMEOUT"), "{stderr}");
+    let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+    assert!(xml.contains(r#"type="timeout""#), "{xml}");
+    assert_valid_junit4(&junit);
+}
+
+#[tokio::test]
+async fn sigint_mid_run_exits_130_with_valid_junit() {
+    let url = fake_gateway(Behaviour::Hang);
+    let (_dir, junit) = junit_path();
+    let mut child = command(&["--gateway-url", &url, "--kube", "none", "--junit", junit.to_str().unwrap_or_default()])
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    let mut stderr = BufReader::new(child.stderr.take().unwrap_or_else(|| panic!("no stderr")));
+    wait_for_line(&mut stderr, "healthy after").await;
+    let pid = child.id().unwrap_or_else(|| panic!("no pid")).to_string();
+    let killed = std::process::Command::new("kill").args(["-INT", &pid]).status();
+    assert!(killed.is_ok_and(|s| s.success()));
+    let status = tokio::time::timeout(DEADLINE, child.wait()).await;
+    let code = status.ok().and_then(Result::ok).and_then(|s| s.code());
+    assert_eq!(code, Some(130));
+    let report = read_junit(&junit);
+    let interrupted = report
+        .test_suites
+        .iter()
+        .flat_map(|s| s.test_cases.iter())
+        .filter(
+            |c| matches!(&c.status, TestCaseStatus::Skipped { description: Some(m), .. } if m.as_str() == "interrupted"),
+        )
+        .count();
+    assert!(interrupted > 0, "{report:#?}");
+    assert_valid_junit4(&junit);
+}
+
+#[tokio::test]
+async fn hostile_output_still_makes_valid_junit() {
+    let url = fake_gateway(Behaviour::Garbage);
+    let (_dir, junit) = junit_path();
+    let output = run(&["--gateway-url", &url, "--kube", "none", "--junit", junit.to_str().unwrap_or_default()]).await;
+    assert_eq!(output.status.code(), Some(1), "{:?}", texts(&output));
+    let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+    assert!(xml.contains("cdata-end:]]&gt;"), "the log with the garbage body is in system-out:\n{xml}");
+    assert!(!xml.contains('\u{FFFE}') && !xml.contains('\u{0}') && !xml.contains('\u{1b}'));
+    read_junit(&junit);
+    assert_valid_junit4(&junit);
+}

@@ -1,0 +1,185 @@
+//! Test support: run the built `runner` binary with a deadline, and a scriptable loopback HTTP
+//! server standing in for a misbehaving gateway.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// The runner binary cargo built for these tests.
+pub const RUNNER: &str = env!("CARGO_BIN_EXE_runner");
+
+/// Longest any runner invocation in these tests may take.
+pub const DEADLINE: Duration = Duration::from_secs(120);
+
+/// Runs the runner with `args` (CI set, so no progress bar) and returns its output.
+pub async fn run(args: &[&str]) -> Output {
+    let child = command(args).spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start {RUNNER}: {e}"),
+    };
+    match tokio::time::timeout(DEADLINE, child.wait_with_output()).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => panic!("runner failed to run: {e}"),
+        Err(_) => panic!("runner did not finish within {DEADLINE:?}: {args:?}"),
+    }
+}
+
+/// A runner command with piped output and a clean environment for our variables.
+pub fn command(args: &[&str]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(RUNNER);
+    cmd.args(args)
+        .env("CI", "true")
+        .env_remove("GATEWAY_URL")
+        .env_remove("E2E_JOBS")
+        .env_remove("E2E_JUNIT")
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Waits until a line of `reader` contains `needle`, returning the lines read.
+pub async fn wait_for_line<R: tokio::io::AsyncRead + Unpin>(reader: &mut BufReader<R>, needle: &str) -> String {
+    let mut seen = String::new();
+    let found = tokio::time::timeout(DEADLINE, async {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match reader.read_line(&mut line).await {
+                Ok(0) | Err(_) => return false,
+                Ok(_) => {
+                    seen.push_str(&line);
+                    if line.contains(needle) {
+                        return true;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert_eq!(found, Ok(true), "no line containing {needle:?} in:\n{seen}");
+    seen
+}
+
+/// Text of stdout and stderr.
+pub fn texts(output: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// A fresh JUnit path in a temp dir (kept alive by the returned guard).
+pub fn junit_path() -> (tempfile::TempDir, PathBuf) {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let path = dir.path().join("out").join("junit.xml");
+    (dir, path)
+}
+
+/// Parses a JUnit file with quick-junit.
+pub fn read_junit(path: &Path) -> quick_junit::Report {
+    let xml = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no JUnit at {}: {e}", path.display()));
+    quick_junit::Report::deserialize_from_str(&xml).unwrap_or_else(|e| panic!("JUnit does not parse: {e}\n{xml}"))
+}
+
+/// Validates a JUnit file against the vendored junit-4 XSD with xmllint.
+pub fn assert_valid_junit4(path: &Path) {
+    let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/junit-4.xsd");
+    let out = std::process::Command::new("xmllint").arg("--noout").arg("--schema").arg(&xsd).arg(path).output();
+    let out =
+        out.unwrap_or_else(|e| panic!("xmllint is needed to validate JUnit (apt-get install libxml2-utils): {e}"));
+    assert!(
+        out.status.success(),
+        "JUnit does not validate against junit-4.xsd:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A free loopback port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or_else(|e| panic!("addr: {e}"));
+    drop(listener);
+    port
+}
+
+/// How the fake gateway answers everything but `/health`.
+#[derive(Clone, Copy, Debug)]
+pub enum Behaviour {
+    /// Never answer (hold the connection).
+    Hang,
+    /// 500 with a body full of ANSI escapes, NUL, `]]>` and U+FFFE.
+    Garbage,
+}
+
+/// Body the `Garbage` fake sends.
+pub const GARBAGE: &str = "\u{1b}[31mred\u{1b}[0m nul:\u{0} cdata-end:]]> nonchar:\u{FFFE}\u{FFFF} bell:\u{7}";
+
+/// Serves `/health` 200 and answers other paths per `behaviour`, on 127.0.0.1; returns the URL.
+pub fn fake_gateway(behaviour: Behaviour) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}")));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve(stream, behaviour));
+        }
+    });
+    url
+}
+
+fn serve(mut stream: TcpStream, behaviour: Behaviour) {
+    loop {
+        let Some(head) = read_request(&mut stream) else { return };
+        let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+        let (status, body) = if path == "/health" {
+            ("200 OK", "{\"status\":\"healthy\"}".to_owned())
+        } else {
+            match behaviour {
+                Behaviour::Hang => {
+                    let mut sink = [0u8; 1024];
+                    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+                    return;
+                }
+                Behaviour::Garbage => ("500 Internal Server Error", GARBAGE.to_owned()),
+            }
+        };
+        let answer = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads one request (head and a Content-Length body); `None` at end of stream.
+fn read_request(stream: &mut TcpStream) -> Option<String> {
+    let mut data = Vec::new();
+    let mut byte = [0u8; 1];
+    while !data.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => data.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = String::from_utf8_lossy(&data).into_owned();
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).ok()?;
+    Some(head)
+}

@@ -1,0 +1,203 @@
+//! What a case gets: one shared HTTP client aimed at the gateway, the Kubernetes client (when the
+//! run has cluster access), unique names, and its own log. Every request a case makes goes
+//! through here, so each carries `X-E2E-Case` and the Bearer token, and is logged (redacted).
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use crate::{CaseLog, Failure};
+
+/// Longest piece of an answer body copied into the case log.
+const LOGGED_BODY_LIMIT: usize = 2048;
+
+/// What the runner resolved once and every case shares.
+#[derive(Clone)]
+pub struct CtxConfig {
+    /// One pooled client for all cases (timeouts set by the runner).
+    pub http: reqwest::Client,
+    /// Gateway base URL, without a trailing slash.
+    pub gateway_url: String,
+    /// Full URL of the health endpoint.
+    pub health_url: String,
+    /// Full URL of the metrics endpoint.
+    pub metrics_url: String,
+    /// Kubernetes API access, when the run has it.
+    pub kube: Option<kube::Client>,
+    /// Bearer token the gateway expects, when it is configured with tokens.
+    pub token: Option<Arc<str>>,
+    /// Namespace the gateway creates RemediationRequests in.
+    pub controller_namespace: String,
+    /// Identifies this run; part of every unique name.
+    pub run_id: String,
+}
+
+impl std::fmt::Debug for CtxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CtxConfig")
+            .field("gateway_url", &self.gateway_url)
+            .field("health_url", &self.health_url)
+            .field("metrics_url", &self.metrics_url)
+            .field("kube", &self.kube.as_ref().map(|_| "kube::Client"))
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .field("controller_namespace", &self.controller_namespace)
+            .field("run_id", &self.run_id)
+            .finish()
+    }
+}
+
+/// The context of one case attempt.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    config: Arc<CtxConfig>,
+    case_name: &'static str,
+    log: CaseLog,
+}
+
+/// A gateway answer, read in full.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// Body text (lossy UTF-8).
+    pub body: String,
+}
+
+impl Response {
+    /// The body as JSON.
+    pub fn json(&self) -> Result<Value, Failure> {
+        serde_json::from_str(&self.body)
+            .map_err(|e| Failure::new(format!("answer {} is not JSON ({e}): {}", self.status, self.body)))
+    }
+
+    /// A header value as text, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Fails unless the status is `expected`, showing the body.
+    pub fn expect_status(&self, expected: u16) -> Result<&Self, Failure> {
+        Failure::ensure(self.status == expected, || {
+            format!("expected status {expected}, got {}: {}", self.status, self.body)
+        })?;
+        Ok(self)
+    }
+}
+
+impl Ctx {
+    /// The context for `case_name`, logging into `log`.
+    pub fn new(config: Arc<CtxConfig>, case_name: &'static str, log: CaseLog) -> Self {
+        Self { config, case_name, log }
+    }
+
+    /// The case this context belongs to.
+    pub fn case_name(&self) -> &'static str {
+        self.case_name
+    }
+
+    /// The shared run configuration.
+    pub fn config(&self) -> &CtxConfig {
+        &self.config
+    }
+
+    /// Appends a line to the case log (redacted).
+    pub fn log(&self, line: impl AsRef<str>) {
+        self.log.line(self.redact(line.as_ref()));
+    }
+
+    /// The Kubernetes client, or a skip when the run has no cluster access.
+    pub fn kube(&self) -> Result<kube::Client, Failure> {
+        self.config.kube.clone().ok_or_else(|| Failure::skip("needs cluster access"))
+    }
+
+    /// The Bearer token, or a skip when the gateway has no auth configured.
+    pub fn token(&self) -> Result<Arc<str>, Failure> {
+        self.config.token.clone().ok_or_else(|| Failure::skip("needs a gateway with auth tokens (--token-file)"))
+    }
+
+    /// A DNS-safe name unique to this run and case: `<tag>-<run>-<case hash>`, at most 63 chars.
+    pub fn unique(&self, tag: &str) -> String {
+        let mut hash: u32 = 0x811c_9dc5;
+        for b in self.case_name.bytes() {
+            hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+        let tag: String = tag
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .take(40)
+            .collect();
+        format!("{tag}-{}-{hash:08x}", self.config.run_id)
+    }
+
+    /// `gateway_url + path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.gateway_url)
+    }
+
+    /// A request to the gateway at `path`, with `X-E2E-Case` and (when configured) the token.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.request_url(method, &self.url(path))
+    }
+
+    /// A request to an absolute URL, with `X-E2E-Case` and (when configured) the token.
+    pub fn request_url(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
+        let mut builder = self.config.http.request(method, url).header("X-E2E-Case", self.case_name);
+        if let Some(token) = &self.config.token {
+            builder = builder.bearer_auth(token);
+        }
+        builder
+    }
+
+    /// Sends `builder`, reads the whole answer and logs both sides.
+    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Response, Failure> {
+        let request = builder.build()?;
+        let line = format!("{} {}", request.method(), request.url());
+        self.log(format!("-> {line}"));
+        let answer = self.config.http.execute(request).await.inspect_err(|e| self.log(format!("<- error: {e}")))?;
+        let status = answer.status().as_u16();
+        let headers = answer.headers().clone();
+        let bytes = answer.bytes().await?;
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        let shown: String = body.chars().take(LOGGED_BODY_LIMIT).collect();
+        self.log(format!("<- {status} {line}: {shown}"));
+        Ok(Response { status, headers, body })
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Result<Response, Failure> {
+        self.send(self.request(Method::GET, path)).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Result<Response, Failure> {
+        let builder =
+            self.request(Method::POST, path).header("Content-Type", "application/json").body(body.to_string());
+        self.send(builder).await
+    }
+
+    /// `POST /api/v1/signals/prometheus` with a webhook.
+    pub async fn post_alert(&self, webhook: &fixtures::payloads::Webhook) -> Result<Response, Failure> {
+        self.post_json(PROMETHEUS_PATH, &webhook.to_json()).await
+    }
+
+    /// `POST /api/v1/signals/kubernetes-event` with an event.
+    pub async fn post_event(&self, event: &fixtures::payloads::Event) -> Result<Response, Failure> {
+        self.post_json(KUBERNETES_EVENT_PATH, &event.to_json()).await
+    }
+
+    fn redact(&self, text: &str) -> String {
+        match &self.config.token {
+            Some(token) if !token.is_empty() => text.replace(token.as_ref(), "[REDACTED]"),
+            _ => text.to_owned(),
+        }
+    }
+}
+
+/// Path of the AlertManager webhook endpoint.
+pub const PROMETHEUS_PATH: &str = "/api/v1/signals/prometheus";
+/// Path of the Kubernetes Event endpoint.
+pub const KUBERNETES_EVENT_PATH: &str = "/api/v1/signals/kubernetes-event";
