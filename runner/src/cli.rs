@@ -10,7 +10,26 @@ use clap::Parser;
 /// Runs every registered gateway case against one shared gateway URL, after one health gate,
 /// on a worker pool sized from all CPUs, and writes JUnit XML.
 #[derive(Debug, Parser)]
-#[command(name = "runner", version, about, long_about = None)]
+#[command(
+    name = "runner",
+    version,
+    about,
+    long_about = None,
+    help_template = "{about-with-newline}\n{usage-heading} {usage}\n\n{all-args}{after-help}",
+    after_help = "Exit codes: 0 passed, 1 a case failed or timed out, 2 could not start (usage, config, health gate), \
+                  4 nothing selected, 130 interrupted.",
+    mut_arg("nocapture", |a| a.help("Print the log of every case, not only of failed ones")),
+    mut_arg("show_output", |a| a.help("Same as --nocapture")),
+    mut_arg("test_threads", |a| a.help("Cases in flight at once (libtest spelling of -j)")),
+    mut_arg("quiet", |a| a.help("Print only failures and the summary").long_help("Print only failures and the summary")),
+    mut_arg("ignored", |a| a.help("Run only cases marked ignored")),
+    mut_arg("include_ignored", |a| a.help("Run ignored cases too")),
+    mut_arg("list", |a| a.help("List the selected cases (libtest format; with --format terse: `name: test` lines only)")),
+    mut_arg("logfile", |a| a.hide(true)),
+    mut_arg("bench", |a| a.hide(true)),
+    mut_arg("test", |a| a.hide(true)),
+    mut_arg("unstable_flags", |a| a.hide(true)),
+)]
 pub struct Cli {
     /// libtest-compatible flags (positional FILTER, --exact, --skip, --list, --ignored, ...).
     #[command(flatten)]

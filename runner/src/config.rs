@@ -74,6 +74,8 @@ pub struct RunConfig {
     pub terse: bool,
     /// `-q`.
     pub quiet: bool,
+    /// `--nocapture` / `--show-output`: print every case's log.
+    pub show_logs: bool,
     /// Exit 0 on an empty selection.
     pub allow_empty: bool,
     /// Draw the progress bar (stderr is a terminal and CI unset).
@@ -220,6 +222,7 @@ impl RunConfig {
             list: cli.libtest.list,
             terse: cli.libtest.format == Some(FormatSetting::Terse),
             quiet: cli.libtest.quiet,
+            show_logs: cli.libtest.nocapture || cli.libtest.show_output,
             allow_empty: cli.allow_empty,
             interactive: stderr_is_terminal && !ci,
         })

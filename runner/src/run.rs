@@ -178,7 +178,13 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
     if let Some(labels) = &config.selection.labels {
         properties.push(("label-filter".to_owned(), format!("{labels:?}")));
     }
-    ReporterConfig { junit: config.junit.clone(), interactive: config.interactive, quiet: config.quiet, properties }
+    ReporterConfig {
+        junit: config.junit.clone(),
+        interactive: config.interactive,
+        quiet: config.quiet,
+        show_logs: config.show_logs,
+        properties,
+    }
 }
 
 fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<String> {

@@ -63,14 +63,15 @@ pub fn failures(results: &[CaseResult]) -> String {
         text.push_str(&format!("\n--- {} ---\n{message}\n", r.name));
         if !r.log.is_empty() {
             text.push_str("log:\n");
-            for line in r.log.lines() {
-                text.push_str("  ");
-                text.push_str(line);
-                text.push('\n');
-            }
+            text.push_str(&indent(&r.log));
         }
     }
     text
+}
+
+/// `text` with every line indented by two spaces.
+pub fn indent(text: &str) -> String {
+    text.lines().map(|line| format!("  {line}\n")).collect()
 }
 
 /// The closing summary: counts, wall time and the five slowest cases.

@@ -25,6 +25,8 @@ pub struct ReporterConfig {
     pub interactive: bool,
     /// Print only failures and the summary.
     pub quiet: bool,
+    /// Print every case's log, not only failed ones (`--nocapture`).
+    pub show_logs: bool,
     /// Suite properties for JUnit.
     pub properties: Vec<(String, String)>,
 }
@@ -82,7 +84,11 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
                 }
             }
             Event::CaseFinished(result) => {
-                let line = console::case_line(&result, results.len() + 1, total);
+                let mut line = console::case_line(&result, results.len() + 1, total);
+                if config.show_logs && !result.outcome.is_failure() && !result.log.is_empty() {
+                    line.push('\n');
+                    line.push_str(&console::indent(&result.log));
+                }
                 match progress.as_mut() {
                     Some(p) => p.finished(&result.name, &line),
                     None if !config.quiet || result.outcome.is_failure() => say(&progress, &line),
