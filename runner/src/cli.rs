@@ -96,6 +96,18 @@ pub struct Cli {
     pub allow_empty: bool,
 }
 
+/// `runner merge-junit OUT IN...`: merges shard JUnit reports into one file.
+#[derive(Debug, Parser)]
+#[command(name = "merge-junit", about = "Merge shard JUnit reports into one junit-4-valid file")]
+pub struct MergeJunit {
+    /// Merged report to write.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// Shard reports to read.
+    #[arg(value_name = "IN", required = true)]
+    pub inputs: Vec<PathBuf>,
+}
+
 /// Parses `500ms`, `30s`, `5m`, `1h` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();

@@ -4,6 +4,7 @@ mod cli;
 mod config;
 mod events;
 mod gate;
+mod merge;
 mod plan;
 mod pool;
 mod report;
@@ -16,6 +17,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "merge-junit") {
+        return merge_junit();
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -34,6 +38,30 @@ fn main() -> ExitCode {
     };
     silence_case_panics();
     ExitCode::from(run::run(config) as u8)
+}
+
+/// `runner merge-junit OUT IN...`: one JUnit file from shard reports.
+fn merge_junit() -> ExitCode {
+    let args = match cli::MergeJunit::try_parse_from(std::env::args_os().skip(1)) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { run::Exit::NotStarted as u8 } else { 0 });
+        }
+    };
+    match merge::merge_files(&args.out, &args.inputs) {
+        Ok(summary) => {
+            for name in &summary.duplicates {
+                eprintln!("merge-junit: `{name}` appears in more than one input; kept once");
+            }
+            eprintln!("merge-junit: {} cases from {} reports -> {}", summary.cases, summary.inputs, args.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(run::Exit::NotStarted as u8)
+        }
+    }
 }
 
 /// A panicking case is reported as that case's failure; the default hook would print it from a

@@ -163,3 +163,37 @@ async fn hostile_output_still_makes_valid_junit() {
     read_junit(&junit);
     assert_valid_junit4(&junit);
 }
+
+#[tokio::test]
+async fn merge_junit_combines_real_shard_reports() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut inputs = Vec::new();
+    for k in 1..=3 {
+        let path = dir.path().join(format!("shard-{k}.xml"));
+        let output = run(&["--partition", &format!("slice:{k}/3"), "--junit", path.to_str().unwrap_or_default()]).await;
+        assert_eq!(output.status.code(), Some(0), "{:?}", texts(&output));
+        inputs.push(path.to_str().unwrap_or_default().to_owned());
+    }
+    // The same shard twice must not duplicate its cases.
+    inputs.push(inputs[0].clone());
+    let merged = dir.path().join("merged.xml");
+    let mut args = vec!["merge-junit", merged.to_str().unwrap_or_default()];
+    args.extend(inputs.iter().map(String::as_str));
+    let output = run(&args).await;
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let report = read_junit(&merged);
+    let names: Vec<&str> = report.test_suites.iter().flat_map(|s| &s.test_cases).map(|c| c.name.as_str()).collect();
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(names.len(), unique.len(), "no case twice: {names:?}");
+    assert_eq!(names.len(), listed(&[]).await.len());
+    assert_eq!(report.tests, names.len());
+    for k in 1..=3 {
+        let label = format!("slice:{k}/3");
+        assert!(report.test_suites.iter().any(|s| s.properties.iter().any(|p| p.value.as_str() == label)), "{label}");
+    }
+    assert_valid_junit4(&merged);
+    let bad = run(&["merge-junit", merged.to_str().unwrap_or_default(), "/nonexistent/shard.xml"]).await;
+    assert_eq!(bad.status.code(), Some(2));
+}
