@@ -188,7 +188,7 @@ impl RunConfig {
         let selection = Selection {
             names: NameFilter { filter: cli.libtest.filter, exact: cli.libtest.exact, skip: cli.libtest.skip, ignored },
             labels: cli.label_filter.as_deref().map(LabelExpr::parse).transpose()?,
-            partition: cli.partition.as_deref().map(Partition::parse).transpose()?,
+            partition: resolve_partition(cli.partition, env)?,
         };
         let max_fail = match (cli.max_fail, cli.fail_fast) {
             (Some(0), _) => return Err(ConfigError::Flag("invalid --max-fail 0: expected at least 1".into())),
@@ -227,6 +227,21 @@ impl RunConfig {
             interactive: stderr_is_terminal && !ci,
         })
     }
+}
+
+/// `--partition`, else `E2E_PARTITION`, else the Kubernetes Indexed Job's shard: with
+/// `E2E_SHARDS=N` and `JOB_COMPLETION_INDEX=i` (0-based) this process runs `slice:{i+1}/N`.
+fn resolve_partition(flag: Option<String>, env: Env<'_>) -> Result<Option<Partition>, ConfigError> {
+    if let Some(value) = flag.or_else(|| env("E2E_PARTITION").filter(|v| !v.is_empty())) {
+        return Ok(Some(Partition::parse(&value)?));
+    }
+    let (Some(shards), Some(index)) = (env("E2E_SHARDS"), env("JOB_COMPLETION_INDEX")) else { return Ok(None) };
+    let index: u32 = index.trim().parse().map_err(|_| {
+        ConfigError::Flag(format!(
+            "invalid JOB_COMPLETION_INDEX `{index}`: expected the Job's 0-based completion index"
+        ))
+    })?;
+    Ok(Some(Partition::parse(&format!("slice:{}/{}", index.saturating_add(1), shards.trim()))?))
 }
 
 /// Checks an http(s) URL and strips a trailing slash.

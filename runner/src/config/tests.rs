@@ -67,3 +67,14 @@ fn fail_fast_means_max_fail_one() {
     assert_eq!(resolve(&["--fail-fast"], &[]).map(|c| c.max_fail), Ok(Some(1)));
     assert_eq!(resolve(&["--max-fail", "3"], &[]).map(|c| c.max_fail), Ok(Some(3)));
 }
+
+#[test]
+fn indexed_job_environment_selects_the_shard() {
+    let config = resolve(&[], &[("E2E_SHARDS", "4"), ("JOB_COMPLETION_INDEX", "2")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.selection.partition.map(|p| p.to_string()), Some("slice:3/4".to_owned()));
+    let flag_wins = resolve(&["--partition", "hash:1/2"], &[("E2E_SHARDS", "4"), ("JOB_COMPLETION_INDEX", "2")]);
+    assert_eq!(flag_wins.map(|c| c.selection.partition.map(|p| p.to_string())), Ok(Some("hash:1/2".to_owned())));
+    let out_of_range = resolve(&[], &[("E2E_SHARDS", "2"), ("JOB_COMPLETION_INDEX", "2")]).err().unwrap_or_default();
+    assert!(out_of_range.contains("K must be between 1 and N"), "{out_of_range}");
+    assert!(resolve(&[], &[("JOB_COMPLETION_INDEX", "0")]).is_ok_and(|c| c.selection.partition.is_none()));
+}
