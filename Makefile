@@ -1,7 +1,22 @@
-# Thin verbs; the logic lives in cargo and in ci/*.sh.
-.PHONY: run test lint fmt
+# Thin verbs; the logic lives in cargo and in ci/*.sh (which a developer can run directly).
+.PHONY: run test lint fmt bench kind-up image runner-image deploy test-e2e-gateway \
+        test-e2e-gateway-in-cluster kind-down
 
 CARGO ?= cargo
+CLUSTER_NAME ?= gateway-e2e
+KIND_CONFIG ?= fixtures/data/kind/kind-gateway-config.yaml
+# Kind maps the gateway Service's NodePort 30080 to this host port: every worker shares it.
+GATEWAY_URL ?= http://localhost:8080
+GATEWAY_IMAGE ?= kubernaut-gateway-double:e2e
+RUNNER_IMAGE ?= gateway-e2e-runner:e2e
+JUNIT ?= target/e2e/junit.xml
+# Workers: all CPUs unless JOBS is set. PARTITION (e.g. slice:1/3) runs one shard.
+JOBS ?=
+PARTITION ?=
+SHARDS ?= 3
+
+KIND_ENV = CLUSTER_NAME=$(CLUSTER_NAME) KIND_CONFIG=$(KIND_CONFIG) GATEWAY_IMAGE=$(GATEWAY_IMAGE) \
+           RUNNER_IMAGE=$(RUNNER_IMAGE) GATEWAY_URL=$(GATEWAY_URL) JUNIT=$(JUNIT)
 
 run: ## run the gateway e2e suite on the embedded double
 	$(CARGO) run -p runner
@@ -17,3 +32,27 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+bench: ## measured numbers, written to BENCHMARKS.md
+	bash ci/bench.sh
+
+kind-up: ## create the Kind cluster (idempotent)
+	$(KIND_ENV) bash ci/kind-up.sh
+
+image: ## build the gateway double's image
+	$(KIND_ENV) bash ci/image.sh double
+
+runner-image: ## build the runner's image (for the in-cluster Indexed Job)
+	$(KIND_ENV) bash ci/image.sh runner
+
+deploy: ## load the gateway image into Kind, apply the manifests, wait for rollout
+	$(KIND_ENV) bash ci/deploy.sh
+
+test-e2e-gateway: kind-up image deploy ## run the suite on Kind through the NodePort URL
+	$(KIND_ENV) JOBS=$(JOBS) PARTITION=$(PARTITION) bash ci/test-e2e-gateway.sh
+
+test-e2e-gateway-in-cluster: kind-up image deploy runner-image ## the suite as an Indexed Job of SHARDS pods
+	$(KIND_ENV) SHARDS=$(SHARDS) bash ci/in-cluster.sh
+
+kind-down: ## delete the Kind cluster (safe to run twice)
+	$(KIND_ENV) bash ci/kind-down.sh

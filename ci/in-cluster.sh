@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the suite inside the cluster as an Indexed Job of $SHARDS pods (one shard each, in-cluster
+# credentials, the Service's DNS name), collects each shard's JUnit from the worker node and
+# merges them into $JUNIT.
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+need kind "install kind (https://kind.sigs.k8s.io)"
+need kubectl "install kubectl"
+cluster_exists || die "kind cluster $CLUSTER_NAME does not exist: run 'make kind-up deploy' first"
+export KUBECONFIG="$KUBECONFIG_PATH"
+SHARDS="${SHARDS:-3}"
+JOB_TIMEOUT="${JOB_TIMEOUT:-900s}"
+REPORTS_DIR="$ROOT/target/e2e/in-cluster"
+
+log "loading $RUNNER_IMAGE into $CLUSTER_NAME"
+kind load docker-image "$RUNNER_IMAGE" --name "$CLUSTER_NAME"
+for node in $(kind get nodes --name "$CLUSTER_NAME"); do
+  "$CONTAINER_ENGINE" exec "$node" rm -rf /var/lib/gateway-e2e/reports
+done
+kubectl -n "$NAMESPACE" delete job gateway-e2e-runner --ignore-not-found --wait=true --timeout="$WAIT_TIMEOUT"
+sed -e "s|\${RUNNER_IMAGE}|$RUNNER_IMAGE|g" -e "s|\${SHARDS}|$SHARDS|g" "$MANIFESTS/runner-job.yaml" | kubectl apply -f -
+log "waiting up to $JOB_TIMEOUT for $SHARDS shards"
+status=0
+kubectl -n "$NAMESPACE" wait --for=condition=complete job/gateway-e2e-runner --timeout="$JOB_TIMEOUT" || status=1
+kubectl -n "$NAMESPACE" logs job/gateway-e2e-runner --all-containers --prefix --tail=-1 || true
+
+# The Job writes reports to a hostPath on the node its pods ran on (the one Kind worker).
+rm -rf "$REPORTS_DIR"
+mkdir -p "$REPORTS_DIR"
+for node in $(kind get nodes --name "$CLUSTER_NAME"); do
+  "$CONTAINER_ENGINE" cp "$node:/var/lib/gateway-e2e/reports/." "$REPORTS_DIR/" 2>/dev/null || true
+done
+"$ROOT/ci/merge-reports.sh" "$JUNIT" "$REPORTS_DIR" || status=1
+exit "$status"

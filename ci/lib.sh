@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Shared settings for the ci/ scripts; sourced, never run. Every value can be overridden from the
+# environment (the Makefile passes its variables through).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CLUSTER_NAME="${CLUSTER_NAME:-gateway-e2e}"
+export KIND_CONFIG="${KIND_CONFIG:-$ROOT/fixtures/data/kind/kind-gateway-config.yaml}"
+export MANIFESTS="${MANIFESTS:-$ROOT/fixtures/data/manifests}"
+export KUBECONFIG_PATH="${KUBECONFIG_PATH:-$ROOT/target/kind/kubeconfig}"
+export NAMESPACE="${NAMESPACE:-kubernaut-system}"
+export GATEWAY_IMAGE="${GATEWAY_IMAGE:-kubernaut-gateway-double:e2e}"
+export RUNNER_IMAGE="${RUNNER_IMAGE:-gateway-e2e-runner:e2e}"
+# The Kind NodePort mapping: nodePort 30080 -> host port 8080 (see KIND_CONFIG).
+export GATEWAY_URL="${GATEWAY_URL:-http://localhost:8080}"
+export JUNIT="${JUNIT:-$ROOT/target/e2e/junit.xml}"
+export CONTAINER_ENGINE="${CONTAINER_ENGINE:-docker}"
+export WAIT_TIMEOUT="${WAIT_TIMEOUT:-180s}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+# need CMD HINT: fail with a hint when a prerequisite is missing.
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is not installed: $2"
+}
+
+cluster_exists() {
+  kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"
+}
+
+# Renders the numbered gateway manifests with GATEWAY_IMAGE substituted (the runner Job is not
+# part of the gateway deployment).
+render_gateway_manifests() {
+  local file
+  for file in "$MANIFESTS"/[0-9][0-9]-*.yaml; do
+    printf -- '---\n'
+    sed "s|\${GATEWAY_IMAGE}|$GATEWAY_IMAGE|g" "$file"
+  done
+}
