@@ -64,8 +64,57 @@ pub struct Cli {
     pub suite_timeout: Option<std::time::Duration>,
 
     /// Where to write the JUnit XML report (env E2E_JUNIT) [default: target/e2e/junit.xml].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, visible_alias = "junit-report", value_name = "PATH")]
     pub junit: Option<PathBuf>,
+
+    /// Recorded durations for longest-first order and duration shards
+    /// [default: the previous report at the --junit path, when present].
+    #[arg(long, value_name = "PATH")]
+    pub timings: Option<PathBuf>,
+
+    /// Run only cases whose names match this regular expression (Ginkgo's --focus; repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub focus: Vec<String>,
+
+    /// Retry a failing case up to N times; one that then passes is reported flaky.
+    #[arg(long, value_name = "N", conflicts_with = "flake_attempts")]
+    pub retries: Option<u32>,
+
+    /// Ginkgo's spelling: make up to N attempts of each case in total (N - 1 retries).
+    #[arg(long, value_name = "N")]
+    pub flake_attempts: Option<u32>,
+
+    /// Whether flaky cases (failed, then passed on retry) pass or fail the run.
+    #[arg(long, value_name = "pass|fail", default_value = "pass")]
+    pub flaky_result: String,
+
+    /// Run the selection N more times (N + 1 runs in all, as Ginkgo's --repeat); stop at the first failing run.
+    #[arg(long, value_name = "N", conflicts_with = "until_it_fails")]
+    pub repeat: Option<u32>,
+
+    /// Run the selection again and again until a run fails (bounded by --suite-timeout, if set).
+    #[arg(long)]
+    pub until_it_fails: bool,
+
+    /// Order within each phase: `longest` (recorded duration, unknown first) or `name`.
+    #[arg(long, value_name = "longest|name", default_value = "longest")]
+    pub order: String,
+
+    /// Run cases in a random order (seeded; see --seed).
+    #[arg(long, visible_alias = "randomize-all")]
+    pub shuffle: bool,
+
+    /// Seed for --shuffle [default: random, printed in the banner and stored in JUnit].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Print the plan (what would run, in which order, on which shard) without running anything.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write a Chrome trace-event JSON of the run (opens in Perfetto or chrome://tracing).
+    #[arg(long, value_name = "PATH")]
+    pub trace: Option<PathBuf>,
 
     /// Ginkgo label expression, e.g. 'dedup && !serial', '(health,metrics)'.
     #[arg(long, value_name = "EXPR")]

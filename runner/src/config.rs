@@ -8,7 +8,9 @@ use std::time::Duration;
 use libtest_mimic::FormatSetting;
 
 use crate::cli::Cli;
-use crate::plan::{IgnoredMode, LabelExpr, LabelExprError, NameFilter, Partition, PartitionError, Selection};
+use crate::plan::{
+    IgnoredMode, LabelExpr, LabelExprError, NameFilter, Order, Partition, PartitionError, Selection, Timings,
+};
 
 /// Default per-case timeout.
 pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -80,6 +82,31 @@ pub struct RunConfig {
     pub allow_empty: bool,
     /// Draw the progress bar (stderr is a terminal and CI unset).
     pub interactive: bool,
+    /// Recorded durations, and where they came from (for the banner).
+    pub timings: Timings,
+    /// Where `timings` came from.
+    pub timings_source: String,
+    /// Retries of a failing case.
+    pub retries: u32,
+    /// Flaky cases fail the run.
+    pub flaky_fails: bool,
+    /// How many times to run the selection.
+    pub repeat: Repeat,
+    /// The shuffle seed, when shuffling.
+    pub seed: Option<u64>,
+    /// Print the plan only.
+    pub dry_run: bool,
+    /// Chrome trace output.
+    pub trace: Option<PathBuf>,
+}
+
+/// How often the selection runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repeat {
+    /// This many runs in all (1 = once), stopping at the first failing run.
+    Times(u32),
+    /// Until a run fails.
+    UntilItFails,
 }
 
 /// How cluster cases reach the Kubernetes API against an external gateway.
@@ -142,6 +169,14 @@ pub enum ConfigError {
         /// Why.
         problem: String,
     },
+    /// Timings file unreadable.
+    #[error("cannot read --timings {path}: {problem}; expected a JUnit report from an earlier run")]
+    Timings {
+        /// Path.
+        path: String,
+        /// Why.
+        problem: String,
+    },
     /// Other flag problem.
     #[error("{0}")]
     Flag(String),
@@ -185,10 +220,57 @@ impl RunConfig {
             (true, false) => IgnoredMode::Only,
             (false, false) => IgnoredMode::Exclude,
         };
+        let regexes = |patterns: &[String], flag: &str| -> Result<Vec<regex::Regex>, ConfigError> {
+            patterns
+                .iter()
+                .map(|p| {
+                    regex::Regex::new(p).map_err(|e| {
+                        ConfigError::Flag(format!("invalid {flag} `{p}`: {e}; expected a regular expression"))
+                    })
+                })
+                .collect()
+        };
+        let focus = regexes(&cli.focus, "--focus")?;
+        // libtest's --skip is a substring, Ginkgo's a regular expression: a name is skipped when
+        // either reading matches (patterns that are not valid regexes stay substrings).
+        let skip_regex = cli.libtest.skip.iter().filter_map(|p| regex::Regex::new(p).ok()).collect();
+        let seed = cli.shuffle.then(|| cli.seed.unwrap_or_else(random_seed));
         let selection = Selection {
-            names: NameFilter { filter: cli.libtest.filter, exact: cli.libtest.exact, skip: cli.libtest.skip, ignored },
+            names: NameFilter {
+                filter: cli.libtest.filter,
+                exact: cli.libtest.exact,
+                skip: cli.libtest.skip,
+                ignored,
+                focus,
+                skip_regex,
+            },
             labels: cli.label_filter.as_deref().map(LabelExpr::parse).transpose()?,
             partition: resolve_partition(cli.partition, env)?,
+            order: match (seed, cli.order.as_str()) {
+                (Some(seed), _) => Order::Shuffle(seed),
+                (None, "longest") => Order::LongestFirst,
+                (None, "name") => Order::Name,
+                (None, other) => {
+                    return Err(ConfigError::Flag(format!("invalid --order `{other}`: expected longest or name")));
+                }
+            },
+        };
+        let (timings, timings_source) = load_timings(cli.timings.as_deref(), &junit)?;
+        let retries = match (cli.retries, cli.flake_attempts) {
+            (Some(n), _) => n,
+            (None, Some(0)) => return Err(ConfigError::Flag("invalid --flake-attempts 0: expected at least 1".into())),
+            (None, Some(n)) => n - 1,
+            (None, None) => 0,
+        };
+        let flaky_fails = match cli.flaky_result.as_str() {
+            "pass" => false,
+            "fail" => true,
+            other => return Err(ConfigError::Flag(format!("invalid --flaky-result `{other}`: expected pass or fail"))),
+        };
+        let repeat = match (cli.repeat, cli.until_it_fails) {
+            (_, true) => Repeat::UntilItFails,
+            (Some(n), false) => Repeat::Times(n.saturating_add(1)),
+            (None, false) => Repeat::Times(1),
         };
         let max_fail = match (cli.max_fail, cli.fail_fast) {
             (Some(0), _) => return Err(ConfigError::Flag("invalid --max-fail 0: expected at least 1".into())),
@@ -225,8 +307,49 @@ impl RunConfig {
             show_logs: cli.libtest.nocapture || cli.libtest.show_output,
             allow_empty: cli.allow_empty,
             interactive: stderr_is_terminal && !ci,
+            timings,
+            timings_source,
+            retries,
+            flaky_fails,
+            repeat,
+            seed,
+            dry_run: cli.dry_run,
+            trace: cli.trace,
         })
     }
+}
+
+/// Reads recorded durations: `--timings PATH` (must parse), else the previous report at the
+/// JUnit path (ignored when absent or unreadable).
+fn load_timings(flag: Option<&std::path::Path>, junit: &std::path::Path) -> Result<(Timings, String), ConfigError> {
+    let (path, explicit) = match flag {
+        Some(path) => (path, true),
+        None => (junit, false),
+    };
+    let parsed = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|xml| quick_junit::Report::deserialize_from_str(&xml).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(report) => {
+            let timings: Timings = report
+                .test_suites
+                .iter()
+                .filter(|s| !s.name.as_str().starts_with('@'))
+                .flat_map(|s| &s.test_cases)
+                .filter(|c| !matches!(c.status, quick_junit::TestCaseStatus::Skipped { .. }))
+                .filter_map(|c| c.time.map(|t| (c.name.as_str().to_owned(), t)))
+                .collect();
+            let source = format!("{} ({} cases)", path.display(), timings.len());
+            Ok((timings, source))
+        }
+        Err(problem) if explicit => Err(ConfigError::Timings { path: path.display().to_string(), problem }),
+        Err(_) => Ok((Timings::new(), format!("none (no earlier report at {})", path.display()))),
+    }
+}
+
+fn random_seed() -> u64 {
+    let (high, low) = uuid::Uuid::new_v4().as_u64_pair();
+    (high ^ low) % 1_000_000
 }
 
 /// `--partition`, else `E2E_PARTITION`, else the Kubernetes Indexed Job's shard: with

@@ -1,7 +1,7 @@
 //! The event contract between the pool (and the run around it) and the reporters. Nothing else
 //! is shared: reporters never see cases or the pool, the pool never writes to the terminal.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How one case ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,11 +47,39 @@ pub struct CaseResult {
     pub duration: Duration,
     /// What the case logged through its `Ctx`.
     pub log: String,
+    /// When the (last) attempt started.
+    pub started: Instant,
+    /// Worker lane it ran on (for the trace), 0-based.
+    pub lane: usize,
+    /// Earlier attempts that failed before this one (retries), oldest first.
+    pub retries: Vec<FailedAttempt>,
+}
+
+impl CaseResult {
+    /// Passed after failing at least once.
+    pub fn is_flaky(&self) -> bool {
+        self.outcome == Outcome::Passed && !self.retries.is_empty()
+    }
+}
+
+/// One failed attempt of a case that was retried.
+#[derive(Clone, Debug)]
+pub struct FailedAttempt {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Wall time.
+    pub duration: Duration,
+    /// When it started.
+    pub started: Instant,
+    /// Its log.
+    pub log: String,
 }
 
 /// Result of the one health gate.
 #[derive(Clone, Debug)]
 pub struct GateResult {
+    /// When it started.
+    pub started: Instant,
     /// The URL checked.
     pub url: String,
     /// Requests made.
@@ -71,6 +99,8 @@ pub enum Event {
         banner: Vec<String>,
         /// Cases planned.
         total: usize,
+        /// When the run started (the trace's time zero).
+        at: Instant,
     },
     /// The health gate finished.
     GateFinished(GateResult),
@@ -78,6 +108,20 @@ pub enum Event {
     CaseStarted {
         /// Case name.
         name: String,
+    },
+    /// A failed case is about to be tried again.
+    CaseRetrying {
+        /// Case name.
+        name: String,
+        /// The attempt that just failed (1-based).
+        attempt: u32,
+        /// Why it failed.
+        outcome: Outcome,
+    },
+    /// A new run of the selection begins (`--repeat`, `--until-it-fails`).
+    IterationStarted {
+        /// 1-based run number.
+        iteration: u32,
     },
     /// A case finished or was skipped.
     CaseFinished(CaseResult),

@@ -34,6 +34,7 @@ impl HealthGate {
     /// Polls until healthy or the deadline; never waits past it.
     pub async fn wait(&self, http: &reqwest::Client) -> GateResult {
         let start = Instant::now();
+        let started = std::time::Instant::now();
         let end = start + self.deadline;
         let mut attempts = 0;
         let mut interval = self.interval;
@@ -43,7 +44,13 @@ impl HealthGate {
             let remaining = end.saturating_duration_since(Instant::now());
             match tokio::time::timeout(remaining.max(Duration::from_millis(1)), http.get(&self.url).send()).await {
                 Ok(Ok(answer)) if answer.status().as_u16() == 200 => {
-                    return GateResult { url: self.url.clone(), attempts, elapsed: start.elapsed(), error: None };
+                    return GateResult {
+                        started,
+                        url: self.url.clone(),
+                        attempts,
+                        elapsed: start.elapsed(),
+                        error: None,
+                    };
                 }
                 Ok(Ok(answer)) => last = format!("answered {}", answer.status()),
                 Ok(Err(e)) => last = describe(&e),
@@ -60,7 +67,7 @@ impl HealthGate {
                     url = self.url,
                     deadline = self.deadline,
                 );
-                return GateResult { url: self.url.clone(), attempts, elapsed, error: Some(error) };
+                return GateResult { started, url: self.url.clone(), attempts, elapsed, error: Some(error) };
             }
             tokio::time::sleep(interval).await;
             interval = (interval * 2).min(self.max_interval);

@@ -8,10 +8,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::config::{JobsSource, RunConfig};
+use crate::config::{JobsSource, Repeat, RunConfig};
 use crate::events::Event;
 use crate::gate::HealthGate;
-use crate::plan::{self, TestPlan};
+use crate::plan::{self, Order, TestPlan};
 use crate::pool::{self, PoolConfig, Stop, StopReason};
 use crate::report::{self, ReporterConfig};
 use crate::target::{self, Prepared};
@@ -37,7 +37,7 @@ pub enum Exit {
 /// Plans and, unless listing, runs.
 pub fn run(config: RunConfig) -> Exit {
     let registered = suites::registered();
-    let plan = match plan::build(&registered, &config.selection) {
+    let plan = match plan::build(&registered, &config.selection, &config.timings) {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("error: {e}");
@@ -46,6 +46,10 @@ pub fn run(config: RunConfig) -> Exit {
     };
     if config.list {
         print_list(&plan, config.terse);
+        return Exit::Passed;
+    }
+    if config.dry_run {
+        print_dry_run(&plan, &config);
         return Exit::Passed;
     }
     if plan.is_empty() {
@@ -76,6 +80,29 @@ fn print_list(plan: &TestPlan, terse: bool) {
     }
 }
 
+/// `--dry-run`: what would run, in which order, with the recorded durations.
+fn print_dry_run(plan: &TestPlan, config: &RunConfig) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "dry run: {} of {} registered cases would run ({} parallel on {} workers, then {} serial); nothing is sent",
+        plan.len(),
+        plan.registered,
+        plan.parallel.len(),
+        config.jobs,
+        plan.serial.len()
+    );
+    let _ =
+        writeln!(out, "partition: {}", config.selection.partition.map_or_else(|| "none".to_owned(), |p| p.to_string()));
+    let _ = writeln!(out, "timings: {}", config.timings_source);
+    for (phase, cases) in [("parallel", &plan.parallel), ("serial", &plan.serial)] {
+        for case in cases {
+            let recorded = config.timings.get(case.name).map_or_else(|| "unknown".to_owned(), |d| format!("{d:.3?}"));
+            let _ = writeln!(out, "  {phase:<8} {:<60} [{}] recorded {recorded}", case.name, case.labels.join(", "));
+        }
+    }
+}
+
 async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     let started = Instant::now();
     let prepared = match target::prepare(&config).await {
@@ -100,7 +127,11 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     };
     let (events, receiver) = mpsc::unbounded_channel();
     let reporter = tokio::spawn(report::run(receiver, reporter_config(&config, &prepared)));
-    let _ = events.send(Event::RunStarted { banner: banner(&config, &plan, &prepared), total: plan.len() });
+    let _ = events.send(Event::RunStarted {
+        banner: banner(&config, &plan, &prepared),
+        total: plan.len(),
+        at: std::time::Instant::now(),
+    });
     let stop = Stop::default();
     tokio::spawn(listen_for_signals(stop.clone(), events.clone()));
     if let Some(limit) = config.suite_timeout {
@@ -133,9 +164,25 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
             controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
             run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
         });
-        let pool_config =
-            PoolConfig { jobs: config.jobs, default_timeout: config.case_timeout, max_fail: config.max_fail };
-        pool::run(&plan, &pool_config, ctx, &events, &stop).await;
+        let pool_config = PoolConfig {
+            jobs: config.jobs,
+            default_timeout: config.case_timeout,
+            max_fail: config.max_fail,
+            retries: config.retries,
+        };
+        let mut iteration = 0;
+        loop {
+            iteration += 1;
+            let _ = events.send(Event::IterationStarted { iteration });
+            let tally = pool::run(&plan, &pool_config, ctx.clone(), &events, &stop).await;
+            let again = match config.repeat {
+                Repeat::Times(runs) => iteration < runs,
+                Repeat::UntilItFails => true,
+            };
+            if tally.failed > 0 || !again || stop.is_stopping() {
+                break;
+            }
+        }
     } else {
         let reason = if stop.is_stopping() { "interrupted" } else { "not run: health gate failed" };
         for case in plan.cases() {
@@ -162,6 +209,7 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
         Some(StopReason::Interrupted(_)) => Exit::Interrupted,
         _ if outcome.gate_failed => Exit::NotStarted,
         _ if outcome.results.iter().any(|r| r.outcome.is_failure()) => Exit::Failed,
+        _ if config.flaky_fails && outcome.results.iter().any(|r| r.is_flaky()) => Exit::Failed,
         Some(StopReason::SuiteTimeout(_)) => Exit::Failed,
         _ => Exit::Passed,
     }
@@ -175,6 +223,10 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
         ("partition".to_owned(), config.selection.partition.map_or_else(|| "none".to_owned(), |p| p.to_string())),
         ("runner.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
     ];
+    if let Some(seed) = config.seed {
+        properties.push(("seed".to_owned(), seed.to_string()));
+    }
+    properties.push(("retries".to_owned(), config.retries.to_string()));
     if let Some(labels) = &config.selection.labels {
         properties.push(("label-filter".to_owned(), format!("{labels:?}")));
     }
@@ -183,6 +235,7 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
         interactive: config.interactive,
         quiet: config.quiet,
         show_logs: config.show_logs,
+        trace: config.trace.clone(),
         properties,
     }
 }
@@ -213,6 +266,24 @@ fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<Strin
             fmt_opt(config.suite_timeout)
         ),
         format!("partition: {}", config.selection.partition.map_or_else(|| "none".to_owned(), |p| p.to_string())),
+        format!(
+            "order: {}; timings: {}",
+            match config.selection.order {
+                Order::Shuffle(seed) => format!("shuffled with --seed {seed}"),
+                Order::LongestFirst => "longest recorded duration first (unknown first)".to_owned(),
+                Order::Name => "by name".to_owned(),
+            },
+            config.timings_source
+        ),
+        format!(
+            "retries: {} (flaky cases {} the run); runs: {}",
+            config.retries,
+            if config.flaky_fails { "fail" } else { "pass" },
+            match config.repeat {
+                Repeat::Times(n) => n.to_string(),
+                Repeat::UntilItFails => "until one fails".to_owned(),
+            }
+        ),
         format!(
             "token: {}",
             match (&config.token, &prepared.double) {

@@ -42,7 +42,7 @@ fn bad_values_are_rejected_with_what_is_expected() {
         (&["--gateway-url", "not a url"], "expected an absolute"),
         (&["-j", "0"], "expected a whole number of at least 1"),
         (&["-j", "many"], "expected a whole number"),
-        (&["--partition", "3/2"], "expected hash:K/N or slice:K/N"),
+        (&["--partition", "3/2"], "expected hash:K/N, slice:K/N or duration:K/N"),
         (&["--label-filter", "a &&"], "malformed --label-filter"),
         (&["--junit", "/proc/no-such-dir/junit.xml"], "pass --junit PATH"),
         (&["--token-file", "/nonexistent/token"], "cannot read --token-file"),

@@ -13,8 +13,8 @@ pub enum IgnoredMode {
     Include,
 }
 
-/// The libtest name filters.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The libtest name filters, plus Ginkgo's `--focus` / `--skip` regular expressions.
+#[derive(Clone, Debug, Default)]
 pub struct NameFilter {
     /// Positional FILTER.
     pub filter: Option<String>,
@@ -24,6 +24,22 @@ pub struct NameFilter {
     pub skip: Vec<String>,
     /// Treatment of ignored cases.
     pub ignored: IgnoredMode,
+    /// Ginkgo `--focus` regular expressions: when any are given, a name must match one.
+    pub focus: Vec<regex::Regex>,
+    /// `--skip` patterns that are also regular expressions (Ginkgo's meaning of `--skip`).
+    pub skip_regex: Vec<regex::Regex>,
+}
+
+impl PartialEq for NameFilter {
+    fn eq(&self, other: &Self) -> bool {
+        let sources = |v: &[regex::Regex]| v.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>();
+        self.filter == other.filter
+            && self.exact == other.exact
+            && self.skip == other.skip
+            && self.ignored == other.ignored
+            && sources(&self.focus) == sources(&other.focus)
+            && sources(&self.skip_regex) == sources(&other.skip_regex)
+    }
 }
 
 impl NameFilter {
@@ -35,7 +51,10 @@ impl NameFilter {
             IgnoredMode::Only => ignored,
             IgnoredMode::Include => true,
         };
-        by_ignore && self.filter.as_deref().is_none_or(hit) && !self.skip.iter().any(|s| hit(s))
+        let focused = self.focus.is_empty() || self.focus.iter().any(|r| r.is_match(name));
+        let skipped =
+            self.skip.iter().any(|s| hit(s)) || (!self.exact && self.skip_regex.iter().any(|r| r.is_match(name)));
+        by_ignore && focused && self.filter.as_deref().is_none_or(hit) && !skipped
     }
 }
 
@@ -50,6 +69,7 @@ mod tests {
             exact,
             skip: skip.iter().map(|s| (*s).to_owned()).collect(),
             ignored,
+            ..NameFilter::default()
         };
         let ex = IgnoredMode::Exclude;
         let table: &[(NameFilter, &str, bool, bool)] = &[
@@ -69,5 +89,17 @@ mod tests {
         for (filter, name, ignored, want) in table {
             assert_eq!(filter.selects(name, *ignored), *want, "{filter:?} {name} ignored={ignored}");
         }
+    }
+
+    #[test]
+    fn ginkgo_focus_and_regex_skip() {
+        let re = |s: &str| regex::Regex::new(s).unwrap_or_else(|e| panic!("{e}"));
+        let focus = NameFilter { focus: vec![re("^dedup::"), re("health$")], ..NameFilter::default() };
+        assert!(focus.selects("dedup::repeat", false));
+        assert!(focus.selects("x::health", false));
+        assert!(!focus.selects("validation::dedup::x", false));
+        let skip = NameFilter { skip_regex: vec![re("conc.*ent")], ..NameFilter::default() };
+        assert!(!skip.selects("dedup::concurrent_signals", false));
+        assert!(skip.selects("dedup::repeat", false));
     }
 }

@@ -3,12 +3,14 @@
 
 mod filter;
 mod labels;
+mod order;
 mod partition;
 
 use std::collections::BTreeSet;
 
 pub use filter::{IgnoredMode, NameFilter};
 pub use labels::{LabelExpr, LabelExprError};
+pub use order::{Order, Timings};
 pub use partition::{Partition, PartitionError};
 use suites::Case;
 
@@ -21,6 +23,8 @@ pub struct Selection {
     pub labels: Option<LabelExpr>,
     /// `--partition`.
     pub partition: Option<Partition>,
+    /// Execution order within each phase.
+    pub order: Order,
 }
 
 /// The cases to run: parallel ones first, then serial ones, one at a time.
@@ -64,8 +68,8 @@ pub enum PlanError {
     DuplicateName(String),
 }
 
-/// Builds the plan for `registered` cases under `selection`.
-pub fn build(registered: &[&'static Case], selection: &Selection) -> Result<TestPlan, PlanError> {
+/// Builds the plan for `registered` cases under `selection`, ordering by `timings`.
+pub fn build(registered: &[&'static Case], selection: &Selection, timings: &Timings) -> Result<TestPlan, PlanError> {
     if registered.is_empty() {
         return Err(PlanError::EmptyRegistry);
     }
@@ -83,9 +87,12 @@ pub fn build(registered: &[&'static Case], selection: &Selection) -> Result<Test
         .collect();
     selected.sort_by_key(|c| c.name);
     if let Some(partition) = &selection.partition {
-        selected = partition.apply(selected, |c| c.name);
+        selected = partition.apply(selected, |c| c.name, timings);
     }
-    let (serial, parallel) = selected.into_iter().partition(|c| c.serial);
+    let (mut serial, mut parallel): (Vec<&'static Case>, Vec<&'static Case>) =
+        selected.into_iter().partition(|c| c.serial);
+    order::apply(&mut parallel, selection.order, timings, |c| c.name);
+    order::apply(&mut serial, selection.order, timings, |c| c.name);
     Ok(TestPlan { parallel, serial, registered: registered.len() })
 }
 
@@ -117,29 +124,32 @@ mod tests {
             case("c::load", &["load", "serial"], true),
             case("d::dedup_serial", &["dedup"], true),
         ];
-        let plan = build(&all, &Selection::default()).map_err(|e| e.to_string());
+        let plan = build(&all, &Selection::default(), &Timings::new()).map_err(|e| e.to_string());
         let plan = plan.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(names(&plan.parallel), vec!["a::one", "b::two"]);
         assert_eq!(names(&plan.serial), vec!["c::load", "d::dedup_serial"]);
 
         let selection = Selection { labels: LabelExpr::parse("dedup").ok(), ..Selection::default() };
-        let plan = build(&all, &selection).unwrap_or_default();
+        let plan = build(&all, &selection, &Timings::new()).unwrap_or_default();
         assert_eq!(names(&plan.cases().collect::<Vec<_>>()), vec!["b::two", "d::dedup_serial"]);
 
         let selection = Selection {
             names: NameFilter { filter: Some("::".into()), skip: vec!["load".into()], ..NameFilter::default() },
             labels: LabelExpr::parse("!health").ok(),
-            partition: None,
+            ..Selection::default()
         };
-        let plan = build(&all, &selection).unwrap_or_default();
+        let plan = build(&all, &selection, &Timings::new()).unwrap_or_default();
         assert_eq!(names(&plan.cases().collect::<Vec<_>>()), vec!["b::two", "d::dedup_serial"]);
     }
 
     #[test]
     fn empty_registry_and_duplicates_are_errors() {
-        assert_eq!(build(&[], &Selection::default()).err(), Some(PlanError::EmptyRegistry));
+        assert_eq!(build(&[], &Selection::default(), &Timings::new()).err(), Some(PlanError::EmptyRegistry));
         let dup = vec![case("x::same", &[], false), case("x::same", &[], false)];
-        assert_eq!(build(&dup, &Selection::default()).err(), Some(PlanError::DuplicateName("x::same".into())));
+        assert_eq!(
+            build(&dup, &Selection::default(), &Timings::new()).err(),
+            Some(PlanError::DuplicateName("x::same".into()))
+        );
     }
 
     #[test]
@@ -148,9 +158,31 @@ mod tests {
         let shard = |k| {
             let selection =
                 Selection { partition: Partition::parse(&format!("slice:{k}/2")).ok(), ..Selection::default() };
-            names(&build(&all, &selection).unwrap_or_default().parallel)
+            names(&build(&all, &selection, &Timings::new()).unwrap_or_default().parallel)
         };
         assert_eq!(shard(1), vec!["a", "c", "e"]);
         assert_eq!(shard(2), vec!["b", "d"]);
+    }
+
+    #[test]
+    fn plan_is_deterministic_for_fixed_timings_and_seed() {
+        let all: Vec<&'static Case> =
+            ["a", "b", "c", "d", "e", "f", "g"].into_iter().map(|n| case(n, &[], n == "g")).collect();
+        let timings: Timings = [("a", 5), ("c", 90), ("d", 40), ("g", 1)]
+            .iter()
+            .map(|(n, s)| ((*n).to_owned(), std::time::Duration::from_secs(*s)))
+            .collect();
+        let longest = build(&all, &Selection::default(), &timings).unwrap_or_default();
+        assert_eq!(names(&longest.parallel), vec!["b", "e", "f", "c", "d", "a"]);
+        assert_eq!(names(&longest.serial), vec!["g"]);
+        for order in [Order::LongestFirst, Order::Shuffle(42)] {
+            for partition in ["duration:1/2", "duration:2/2", "hash:1/2"] {
+                let selection =
+                    Selection { order, partition: Partition::parse(partition).ok(), ..Selection::default() };
+                let first = names(&build(&all, &selection, &timings).unwrap_or_default().cases().collect::<Vec<_>>());
+                let again = names(&build(&all, &selection, &timings).unwrap_or_default().cases().collect::<Vec<_>>());
+                assert_eq!(first, again, "{order:?} {partition}");
+            }
+        }
     }
 }

@@ -2,6 +2,9 @@
 //! disjoint and together cover the filtered set, for any N. Pure.
 
 use std::fmt;
+use std::time::Duration;
+
+use super::order::Timings;
 
 /// How cases are assigned to shards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -10,6 +13,8 @@ pub enum PartitionKind {
     Slice,
     /// By a stable hash of the case name: a case keeps its shard when others are added.
     Hash,
+    /// By recorded duration: longest first onto the lightest shard; unknown cases by hash.
+    Duration,
 }
 
 /// Shard `index` of `total` (both counted from 1).
@@ -25,7 +30,9 @@ pub struct Partition {
 
 /// Why a `--partition` value was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid --partition `{value}`: {problem}; expected hash:K/N or slice:K/N with 1 <= K <= N, e.g. slice:2/4")]
+#[error(
+    "invalid --partition `{value}`: {problem}; expected hash:K/N, slice:K/N or duration:K/N with 1 <= K <= N, e.g. slice:2/4"
+)]
 pub struct PartitionError {
     value: String,
     problem: String,
@@ -38,6 +45,7 @@ impl Partition {
         let (kind, rest) = match value.split_once(':') {
             Some(("hash", rest)) => (PartitionKind::Hash, rest),
             Some(("slice" | "count", rest)) => (PartitionKind::Slice, rest),
+            Some(("duration", rest)) => (PartitionKind::Duration, rest),
             Some((other, _)) => return Err(fail(&format!("unknown kind `{other}`"))),
             None => (PartitionKind::Slice, value),
         };
@@ -53,24 +61,36 @@ impl Partition {
         Ok(Self { kind, index, total })
     }
 
-    /// The shard (1-based) of the case at `position` in the name-sorted selection.
-    pub fn shard_of(&self, position: usize, name: &str) -> u32 {
-        let slot = match self.kind {
-            PartitionKind::Slice => (position % self.total as usize) as u64,
-            PartitionKind::Hash => fnv1a(name) % u64::from(self.total),
-        };
-        // `slot < total`, so it fits in u32.
-        u32::try_from(slot).unwrap_or(0) + 1
+    /// Keeps the items of `selection` (sorted by name) that belong to this shard.
+    pub fn apply<T>(&self, selection: Vec<T>, name: impl Fn(&T) -> &str, timings: &Timings) -> Vec<T> {
+        let shards = self.assign(&selection.iter().map(&name).collect::<Vec<_>>(), timings);
+        selection.into_iter().zip(shards).filter(|(_, shard)| *shard == self.index).map(|(item, _)| item).collect()
     }
 
-    /// Keeps the items of `selection` (sorted by name) that belong to this shard.
-    pub fn apply<T>(&self, selection: Vec<T>, name: impl Fn(&T) -> &str) -> Vec<T> {
-        selection
-            .into_iter()
-            .enumerate()
-            .filter(|(pos, item)| self.shard_of(*pos, name(item)) == self.index)
-            .map(|(_, item)| item)
-            .collect()
+    /// The shard (1-based) of each name in `names` (sorted by name).
+    pub fn assign(&self, names: &[&str], timings: &Timings) -> Vec<u32> {
+        let total = u64::from(self.total);
+        // Every slot is `< total`, so it fits in u32.
+        let by_hash = |name: &str| u32::try_from(fnv1a(name) % total).unwrap_or(0) + 1;
+        match self.kind {
+            PartitionKind::Slice => {
+                (0..names.len()).map(|i| u32::try_from(i as u64 % total).unwrap_or(0) + 1).collect()
+            }
+            PartitionKind::Hash => names.iter().map(|n| by_hash(n)).collect(),
+            PartitionKind::Duration => {
+                let mut shards: Vec<u32> = names.iter().map(|n| by_hash(n)).collect();
+                let mut known: Vec<(usize, Duration)> =
+                    names.iter().enumerate().filter_map(|(i, n)| timings.get(*n).map(|d| (i, *d))).collect();
+                known.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| names[a.0].cmp(names[b.0])));
+                let mut load = vec![Duration::ZERO; self.total as usize];
+                for (i, duration) in known {
+                    let lightest = (0..load.len()).min_by_key(|s| (load[*s], *s)).unwrap_or(0);
+                    load[lightest] += duration;
+                    shards[i] = u32::try_from(lightest).unwrap_or(0) + 1;
+                }
+                shards
+            }
+        }
     }
 }
 
@@ -79,6 +99,7 @@ impl fmt::Display for Partition {
         let kind = match self.kind {
             PartitionKind::Slice => "slice",
             PartitionKind::Hash => "hash",
+            PartitionKind::Duration => "duration",
         };
         write!(f, "{kind}:{}/{}", self.index, self.total)
     }
@@ -100,9 +121,10 @@ mod tests {
         assert_eq!(Partition::parse("hash:1/3"), Ok(Partition { kind: PartitionKind::Hash, index: 1, total: 3 }));
         assert_eq!(Partition::parse("slice:3/3").map(|p| p.to_string()), Ok("slice:3/3".to_owned()));
         assert_eq!(Partition::parse("2/4").map(|p| p.kind), Ok(PartitionKind::Slice));
+        assert_eq!(Partition::parse("duration:2/2").map(|p| p.kind), Ok(PartitionKind::Duration));
         for bad in ["3/2", "0/2", "1/0", "hash:1", "ring:1/2", "a/b", "", "slice:-1/2"] {
             let err = Partition::parse(bad).err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(err.contains("expected hash:K/N or slice:K/N"), "{bad}: {err}");
+            assert!(err.contains("expected hash:K/N, slice:K/N or duration:K/N"), "{bad}: {err}");
         }
     }
 
@@ -110,9 +132,39 @@ mod tests {
     fn slice_shards_differ_in_size_by_at_most_one() {
         let names: Vec<String> = (0..10).map(|i| format!("c{i:02}")).collect();
         let sizes: Vec<usize> = (1..=3)
-            .map(|k| Partition { kind: PartitionKind::Slice, index: k, total: 3 }.apply(names.clone(), |s| s).len())
+            .map(|k| {
+                Partition { kind: PartitionKind::Slice, index: k, total: 3 }
+                    .apply(names.clone(), |s| s, &Timings::new())
+                    .len()
+            })
             .collect();
         assert_eq!(sizes, vec![4, 3, 3]);
+    }
+
+    #[test]
+    fn duration_shards_balance_recorded_time() {
+        let names: Vec<String> = ["a", "b", "c", "d", "e", "f"].iter().map(|s| (*s).to_owned()).collect();
+        let timings: Timings = [("a", 60), ("b", 30), ("c", 30), ("d", 20), ("e", 10)]
+            .iter()
+            .map(|(n, s)| ((*n).to_owned(), Duration::from_secs(*s)))
+            .collect();
+        let load = |k| {
+            let shard =
+                Partition { kind: PartitionKind::Duration, index: k, total: 2 }.apply(names.clone(), |s| s, &timings);
+            shard.iter().filter_map(|n| timings.get(n)).sum::<Duration>()
+        };
+        // Greedy longest-first: a -> 1, b -> 2, c -> 2, d -> 1 (tie at 60 s), e -> 2: 80 s vs 70 s.
+        assert_eq!(load(1) + load(2), Duration::from_secs(150));
+        assert!(load(1).abs_diff(load(2)) <= Duration::from_secs(10), "{:?} vs {:?}", load(1), load(2));
+    }
+
+    fn arb_timings(names: &[String], seed: u64) -> Timings {
+        names
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (seed >> (i % 64)) & 1 == 1)
+            .map(|(i, n)| (n.clone(), Duration::from_millis((i as u64 * 7919 + seed) % 5000)))
+            .collect()
     }
 
     proptest! {
@@ -120,13 +172,15 @@ mod tests {
         fn shards_are_disjoint_and_cover_the_selection(
             names in proptest::collection::btree_set("[a-z:_]{1,24}", 0..60),
             total in 1u32..9,
-            hash in any::<bool>(),
+            kind in prop_oneof![Just(PartitionKind::Slice), Just(PartitionKind::Hash), Just(PartitionKind::Duration)],
+            seed in any::<u64>(),
         ) {
             let names: Vec<String> = names.into_iter().collect();
-            let kind = if hash { PartitionKind::Hash } else { PartitionKind::Slice };
+            let timings = arb_timings(&names, seed);
             let mut seen: Vec<String> = Vec::new();
             for index in 1..=total {
-                let shard = Partition { kind, index, total }.apply(names.clone(), |s| s);
+                let shard = Partition { kind, index, total }.apply(names.clone(), |s| s, &timings);
+                prop_assert_eq!(&shard, &Partition { kind, index, total }.apply(names.clone(), |s| s, &timings));
                 for name in shard {
                     prop_assert!(!seen.contains(&name), "{} in two shards", name);
                     seen.push(name);

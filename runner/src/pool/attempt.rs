@@ -20,6 +20,7 @@ tokio::task_local! {
 pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, stop: &Stop) -> CaseResult {
     let log = CaseLog::default();
     let started = Instant::now();
+    let started_at = std::time::Instant::now();
     let task = tokio::spawn(IN_CASE.scope(case.name, (case.run)(Ctx::new(ctx, case.name, log.clone()))));
     let abort = task.abort_handle();
     let outcome = tokio::select! {
@@ -60,6 +61,9 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
         outcome,
         duration: started.elapsed(),
         log: log.contents(),
+        started: started_at,
+        lane: 0,
+        retries: Vec::new(),
     }
 }
 

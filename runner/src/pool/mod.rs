@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 pub use cancel::{Stop, StopReason};
 
-use crate::events::{CaseResult, Event, Outcome};
+use crate::events::{CaseResult, Event, FailedAttempt, Outcome};
 use crate::plan::TestPlan;
 
 /// How the pool runs cases.
@@ -26,6 +26,8 @@ pub struct PoolConfig {
     pub default_timeout: Duration,
     /// Stop scheduling after this many failures.
     pub max_fail: Option<usize>,
+    /// Retries of a failing case.
+    pub retries: u32,
 }
 
 /// Counts the pool keeps for the exit code.
@@ -65,6 +67,7 @@ impl Pool<'_> {
     async fn phase(&mut self, cases: &[&'static Case], limit: usize) {
         let mut pending = cases.iter().copied();
         let mut running = JoinSet::new();
+        let mut lanes = vec![false; limit];
         loop {
             while running.len() < limit && !self.stop.is_stopping() {
                 let Some(case) = pending.next() else { break };
@@ -72,10 +75,17 @@ impl Pool<'_> {
                     self.finish(skipped(case, reason));
                     continue;
                 }
+                let lane = lanes.iter().position(|busy| !busy).unwrap_or(0);
+                lanes[lane] = true;
                 let _ = self.events.send(Event::CaseStarted { name: case.name.to_owned() });
-                let (ctx, stop) = (self.ctx.clone(), self.stop.clone());
+                let (ctx, stop, events) = (self.ctx.clone(), self.stop.clone(), self.events.clone());
                 let timeout = case.timeout.unwrap_or(self.config.default_timeout);
-                running.spawn(async move { attempt::run(case, ctx, timeout, &stop).await });
+                let retries = self.config.retries;
+                running.spawn(async move {
+                    let mut result = with_retries(case, ctx, timeout, retries, &stop, &events).await;
+                    result.lane = lane;
+                    result
+                });
             }
             if running.is_empty() {
                 break;
@@ -86,7 +96,12 @@ impl Pool<'_> {
                         // `attempt::run` catches panics of the case itself; a JoinError here
                         // would be a bug in the attempt code, reported rather than lost.
                         match joined {
-                            Ok(result) => self.finish(result),
+                            Ok(result) => {
+                                if let Some(busy) = lanes.get_mut(result.lane) {
+                                    *busy = false;
+                                }
+                                self.finish(result);
+                            }
                             Err(e) => self.tally.failed += usize::from(e.is_panic()),
                         }
                     }
@@ -133,6 +148,47 @@ impl Pool<'_> {
     }
 }
 
+/// Runs `case`, and again up to `retries` times while it fails, with a short backoff. Earlier
+/// failed attempts are kept on the result (flaky when it finally passes).
+async fn with_retries(
+    case: &'static Case,
+    ctx: Arc<CtxConfig>,
+    timeout: Duration,
+    retries: u32,
+    stop: &Stop,
+    events: &UnboundedSender<Event>,
+) -> CaseResult {
+    let mut failed = Vec::new();
+    let mut attempt_no = 0;
+    loop {
+        attempt_no += 1;
+        let mut result = attempt::run(case, ctx.clone(), timeout, stop).await;
+        if !result.outcome.is_failure() || attempt_no > retries || stop.is_stopping() {
+            result.retries = failed;
+            return result;
+        }
+        let _ = events.send(Event::CaseRetrying {
+            name: case.name.to_owned(),
+            attempt: attempt_no,
+            outcome: result.outcome.clone(),
+        });
+        failed.push(FailedAttempt {
+            outcome: result.outcome,
+            duration: result.duration,
+            started: result.started,
+            log: result.log,
+        });
+        let backoff = RETRY_BACKOFF.saturating_mul(1 << attempt_no.min(4)).min(Duration::from_secs(1));
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = stop.aborted() => {}
+        }
+    }
+}
+
+/// First retry waits this long ×2; the wait doubles per retry, at most 1 s.
+const RETRY_BACKOFF: Duration = Duration::from_millis(50);
+
 /// A result for a case that was not run.
 pub fn skipped(case: &Case, reason: impl Into<String>) -> CaseResult {
     CaseResult {
@@ -141,6 +197,9 @@ pub fn skipped(case: &Case, reason: impl Into<String>) -> CaseResult {
         outcome: Outcome::Skipped { reason: reason.into() },
         duration: Duration::ZERO,
         log: String::new(),
+        started: std::time::Instant::now(),
+        lane: 0,
+        retries: Vec::new(),
     }
 }
 

@@ -79,7 +79,7 @@ fn passes(_: Ctx) -> BoxFut {
 
 async fn run_plan(plan: TestPlan, jobs: usize, max_fail: Option<usize>, stop: &Stop) -> (PoolTally, Vec<CaseResult>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let config = PoolConfig { jobs, default_timeout: Duration::from_secs(5), max_fail };
+    let config = PoolConfig { jobs, default_timeout: Duration::from_secs(5), max_fail, retries: 0 };
     let tally = run(&plan, &config, ctx_config(), &tx, stop).await;
     drop(tx);
     let mut results = Vec::new();

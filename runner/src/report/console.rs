@@ -16,6 +16,8 @@ pub struct Counts {
     pub timed_out: usize,
     /// Skipped.
     pub skipped: usize,
+    /// Passed after failing (counted in `passed` too).
+    pub flaky: usize,
 }
 
 impl Counts {
@@ -23,6 +25,7 @@ impl Counts {
     pub fn of(results: &[CaseResult]) -> Self {
         let mut counts = Counts::default();
         for r in results {
+            counts.flaky += usize::from(r.is_flaky());
             match r.outcome {
                 Outcome::Passed => counts.passed += 1,
                 Outcome::Failed { .. } => counts.failed += 1,
@@ -38,6 +41,9 @@ impl Counts {
 pub fn case_line(result: &CaseResult, done: usize, total: usize) -> String {
     let width = total.to_string().len();
     let status = match &result.outcome {
+        Outcome::Passed if result.is_flaky() => {
+            format!("FLAKY {}/{}", result.retries.len() + 1, result.retries.len() + 1)
+        }
         Outcome::Passed => "PASS".to_owned(),
         Outcome::Failed { .. } => "FAIL".to_owned(),
         Outcome::TimedOut { .. } => "TIMEOUT".to_owned(),
@@ -79,16 +85,25 @@ pub fn summary(results: &[CaseResult], wall: Duration) -> String {
     let c = Counts::of(results);
     let mut slowest: Vec<&CaseResult> = results.iter().filter(|r| !r.duration.is_zero()).collect();
     slowest.sort_by(|a, b| b.duration.cmp(&a.duration).then_with(|| a.name.cmp(&b.name)));
-    let mut text = String::from("\nslowest cases:\n");
+    let mut text = String::new();
+    let flaky: Vec<&CaseResult> = results.iter().filter(|r| r.is_flaky()).collect();
+    if !flaky.is_empty() {
+        text.push_str("\nflaky cases (failed, then passed on retry):\n");
+        for r in flaky {
+            text.push_str(&format!("  {} (passed on attempt {})\n", r.name, r.retries.len() + 1));
+        }
+    }
+    text.push_str("\nslowest cases:\n");
     for r in slowest.iter().take(5) {
         text.push_str(&format!("  {:>8.3}s {}\n", r.duration.as_secs_f64(), r.name));
     }
     text.push_str(&format!(
-        "\nsummary: {} passed, {} failed, {} skipped\n{} timed out (counted as failed) · {} cases in {:.2}s\n",
+        "\nsummary: {} passed, {} failed, {} skipped\n{} timed out (counted as failed) · {} flaky · {} cases in {:.2}s\n",
         c.passed,
         c.failed + c.timed_out,
         c.skipped,
         c.timed_out,
+        c.flaky,
         results.len(),
         wall.as_secs_f64()
     ));
@@ -107,6 +122,9 @@ mod tests {
             outcome,
             duration: Duration::from_millis(ms),
             log: "GET /health\n200".into(),
+            started: std::time::Instant::now(),
+            lane: 0,
+            retries: Vec::new(),
         }
     }
 

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use crate::events::{CaseResult, GateResult, Outcome};
+use crate::events::{CaseResult, FailedAttempt, GateResult, Outcome};
 
 /// Most bytes of a case log written to `system-out`.
 pub const SYSTEM_OUT_LIMIT: usize = 64 * 1024;
@@ -104,12 +104,34 @@ fn test_case(result: &CaseResult) -> TestCase {
             status
         }
     };
+    let mut status = status;
+    // A retried case stays one testcase: earlier failed attempts become <flakyFailure> (it passed
+    // in the end) or <rerunFailure> (it never passed).
+    status.add_reruns(result.retries.iter().map(rerun));
     let mut case = TestCase::new(clean(&result.name), status);
     case.set_classname(clean(&result.area)).set_time(result.duration);
     if result.outcome.is_failure() && !result.log.is_empty() {
         case.set_system_out(clean(&cap(&result.log, SYSTEM_OUT_LIMIT)));
     }
     case
+}
+
+fn rerun(attempt: &FailedAttempt) -> TestRerun {
+    let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+    match &attempt.outcome {
+        Outcome::Failed { message, kind } => {
+            rerun.set_message(clean(first_line(message))).set_type(*kind).set_description(clean(message));
+        }
+        Outcome::TimedOut { after } => {
+            rerun.set_message(format!("timed out after {after:?}")).set_type("timeout");
+        }
+        Outcome::Passed | Outcome::Skipped { .. } => {}
+    }
+    rerun.set_time(attempt.duration);
+    if !attempt.log.is_empty() {
+        rerun.set_system_out(clean(&cap(&attempt.log, SYSTEM_OUT_LIMIT)));
+    }
+    rerun
 }
 
 /// Writes `report` to `path` atomically: a temp file in the same directory, then a rename.
@@ -180,7 +202,35 @@ mod tests {
             outcome,
             duration: Duration::from_millis(1500),
             log: log.into(),
+            started: std::time::Instant::now(),
+            lane: 0,
+            retries: Vec::new(),
         }
+    }
+
+    fn failed_attempt(message: &str) -> FailedAttempt {
+        FailedAttempt {
+            outcome: Outcome::Failed { message: message.into(), kind: "assertion" },
+            duration: Duration::from_millis(20),
+            started: std::time::Instant::now(),
+            log: format!("log of {message}"),
+        }
+    }
+
+    #[test]
+    fn retried_cases_stay_one_testcase_with_flaky_or_rerun_elements() {
+        let mut flaky = result("a::flaky", Outcome::Passed, "");
+        flaky.retries = vec![failed_attempt("503 first")];
+        let mut broken = result("a::broken", Outcome::Failed { message: "still 503".into(), kind: "assertion" }, "");
+        broken.retries = vec![failed_attempt("503 one"), failed_attempt("503 two")];
+        let xml = to_xml(&build(&[flaky, broken], &RunInfo::default())).unwrap_or_default();
+        assert_eq!(xml.matches("<testcase ").count(), 2, "{xml}");
+        assert_eq!(xml.matches("<flakyFailure").count(), 1, "{xml}");
+        assert_eq!(xml.matches("<rerunFailure").count(), 2, "{xml}");
+        assert!(xml.contains(r#"message="503 first" type="assertion""#), "{xml}");
+        let parsed = Report::deserialize_from_str(&xml).map_err(|e| e.to_string());
+        let cases: Vec<_> = parsed.iter().flat_map(|r| &r.test_suites).flat_map(|s| &s.test_cases).collect();
+        assert!(matches!(&cases[0].status, TestCaseStatus::Success { flaky_runs } if flaky_runs.len() == 1));
     }
 
     #[test]

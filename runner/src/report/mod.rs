@@ -1,26 +1,35 @@
 //! The reporter: the one task that writes to the terminal. It consumes run events, shows progress
-//! (bar or lines), prints failures and the summary, and writes the JUnit report at the end — also
-//! when the gate failed, the run timed out or was interrupted.
+//! (bar or lines), prints failures and the summary, and keeps the JUnit report on disk current:
+//! rewritten (atomically, `complete=false`) as cases finish, so a killed run still leaves a valid
+//! report, and written a last time when the run ends — also on gate failure, timeout or interrupt.
 
 pub mod console;
 pub mod junit;
 mod progress;
+mod snapshots;
+pub mod trace;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use self::junit::{JunitError, RunInfo};
 use self::progress::Progress;
-use crate::events::{CaseResult, Event};
+use self::snapshots::Snapshots;
+use crate::events::{CaseResult, Event, Outcome};
+
+/// How often a pending JUnit snapshot is flushed when cases finish faster than files are written.
+const SNAPSHOT_TICK: Duration = Duration::from_millis(100);
 
 /// How the reporter presents the run.
 #[derive(Clone, Debug)]
 pub struct ReporterConfig {
     /// JUnit output path.
     pub junit: PathBuf,
+    /// Chrome trace output path.
+    pub trace: Option<PathBuf>,
     /// Draw the indicatif bar (stderr is a terminal and `CI` is unset).
     pub interactive: bool,
     /// Print only failures and the summary.
@@ -34,30 +43,37 @@ pub struct ReporterConfig {
 /// What the reporter saw, for the exit code.
 #[derive(Clone, Debug, Default)]
 pub struct ReportOutcome {
-    /// Every case result.
+    /// Every case result of the last run of the selection.
     pub results: Vec<CaseResult>,
     /// The gate failed.
     pub gate_failed: bool,
 }
 
-/// Consumes events until `RunFinished` (or the channel closes), then writes JUnit.
+/// Consumes events until `RunFinished` (or the channel closes), then writes JUnit (and the trace).
 pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -> Result<ReportOutcome, JunitError> {
-    let mut err = std::io::stderr();
     let mut info =
         RunInfo { properties: config.properties.clone(), started_at: Some(SystemTime::now()), ..RunInfo::default() };
     let mut results: Vec<CaseResult> = Vec::new();
+    let mut all_results: Vec<CaseResult> = Vec::new();
     let mut total = 0;
+    let mut zero = Instant::now();
     let mut progress: Option<Progress> = None;
-    let mut say = |progress: &Option<Progress>, line: &str| match progress {
-        Some(p) => p.println(line),
-        None => {
-            let _ = writeln!(err, "{line}");
-        }
-    };
-    while let Some(event) = events.recv().await {
+    let mut snapshots = Snapshots::new(config.junit.clone());
+    let mut tick = tokio::time::interval(SNAPSHOT_TICK);
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => event,
+                None => break,
+            },
+            _ = tick.tick() => {
+                snapshots.flush(&results, &info);
+                continue;
+            }
+        };
         match event {
-            Event::RunStarted { banner, total: planned } => {
-                total = planned;
+            Event::RunStarted { banner, total: planned, at } => {
+                (total, zero) = (planned, at);
                 for line in &banner {
                     say(&progress, line);
                 }
@@ -78,10 +94,30 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
                 }
                 info.gate = Some(gate);
             }
+            Event::IterationStarted { iteration } => {
+                if iteration > 1 {
+                    say(&progress, &format!("--- run {iteration} of the selection ---"));
+                    results.clear();
+                    if let Some(p) = progress.as_mut() {
+                        p.finish();
+                        *p = Progress::new(total);
+                    }
+                }
+                info.properties.retain(|(k, _)| k != "iteration");
+                info.properties.push(("iteration".to_owned(), iteration.to_string()));
+            }
             Event::CaseStarted { name } => {
                 if let Some(p) = progress.as_mut() {
                     p.started(&name);
                 }
+            }
+            Event::CaseRetrying { name, attempt, outcome } => {
+                let why = match outcome {
+                    Outcome::Failed { message, .. } => message.lines().next().unwrap_or_default().to_owned(),
+                    Outcome::TimedOut { after } => format!("timed out after {after:?}"),
+                    _ => String::new(),
+                };
+                say(&progress, &format!("RETRY   {name}: attempt {attempt} failed: {why}"));
             }
             Event::CaseFinished(result) => {
                 let mut line = console::case_line(&result, results.len() + 1, total);
@@ -94,7 +130,11 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
                     None if !config.quiet || result.outcome.is_failure() => say(&progress, &line),
                     None => {}
                 }
-                results.push(result);
+                results.push(result.clone());
+                all_results.push(result);
+                info.wall = zero.elapsed();
+                snapshots.changed();
+                snapshots.flush(&results, &info);
             }
             Event::Stopping { reason } => say(&progress, &format!("stopping: {reason}")),
             Event::RunFinished { wall } => {
@@ -107,11 +147,28 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
     if let Some(p) = &progress {
         p.finish();
     }
-    let gate_failed = info.gate.as_ref().is_some_and(|g| g.error.is_some());
+    snapshots.close().await;
     junit::write_atomic(&junit::build(&results, &info), &config.junit)?;
     let mut text = console::failures(&results);
     text.push_str(&console::summary(&results, info.wall));
     text.push_str(&format!("junit: {}\n", config.junit.display()));
+    if let Some(path) = &config.trace {
+        match trace::write(&trace::build(zero, info.gate.as_ref(), &all_results), path) {
+            Ok(()) => text.push_str(&format!("trace: {} (open in https://ui.perfetto.dev)\n", path.display())),
+            Err(e) => text.push_str(&format!("warning: could not write the trace to {}: {e}\n", path.display())),
+        }
+    }
     let _ = write!(std::io::stderr(), "{text}");
+    let gate_failed = info.gate.as_ref().is_some_and(|g| g.error.is_some());
     Ok(ReportOutcome { results, gate_failed })
+}
+
+/// Prints a line above the bar, or on stderr.
+fn say(progress: &Option<Progress>, line: &str) {
+    match progress {
+        Some(p) => p.println(line),
+        None => {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+    }
 }
