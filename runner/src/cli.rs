@@ -140,6 +140,11 @@ pub struct Cli {
     #[arg(long, value_name = "MODE", default_value = "auto")]
     pub kube: String,
 
+    /// Fault for the embedded double, KEY=VALUE (repeatable): unhealthy-for=2s, latency=10ms..50ms,
+    /// fail-fraction=0.3, close-after=N, stop-after=5s, seed=N. For reliability tests and benchmarks.
+    #[arg(long = "double-fault", value_name = "KEY=VALUE")]
+    pub double_faults: Vec<String>,
+
     /// Exit 0 instead of 4 when the filters select no case.
     #[arg(long)]
     pub allow_empty: bool,

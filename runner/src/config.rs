@@ -98,6 +98,8 @@ pub struct RunConfig {
     pub dry_run: bool,
     /// Chrome trace output.
     pub trace: Option<PathBuf>,
+    /// Faults the embedded double injects (`--double-fault`).
+    pub double_faults: Option<fixtures::double::Faults>,
 }
 
 /// How often the selection runs.
@@ -286,6 +288,7 @@ impl RunConfig {
                 return Err(ConfigError::Flag(format!("invalid --kube `{other}`: expected auto, none or in-cluster")));
             }
         };
+        let double_faults = parse_faults(&cli.double_faults, &target)?;
         let ci = env("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         Ok(Self {
             target,
@@ -315,8 +318,47 @@ impl RunConfig {
             seed,
             dry_run: cli.dry_run,
             trace: cli.trace,
+            double_faults,
         })
     }
+}
+
+/// `--double-fault KEY=VALUE...` into the embedded double's fault settings.
+fn parse_faults(specs: &[String], target: &Target) -> Result<Option<fixtures::double::Faults>, ConfigError> {
+    use fixtures::double::cli::{parse_duration, parse_latency};
+    if specs.is_empty() {
+        return Ok(None);
+    }
+    if *target != Target::Embedded {
+        return Err(ConfigError::Flag(
+            "--double-fault applies to the embedded double only; drop --gateway-url / GATEWAY_URL".into(),
+        ));
+    }
+    let mut faults = fixtures::double::Faults::default();
+    for spec in specs.iter().flat_map(|s| s.split(',')) {
+        let fail = |problem: String| {
+            ConfigError::Flag(format!(
+                "invalid --double-fault `{spec}`: {problem}; expected unhealthy-for=D, latency=D[..D], fail-fraction=F, close-after=N, stop-after=D or seed=N"
+            ))
+        };
+        let (key, value) = spec.split_once('=').ok_or_else(|| fail("missing `=`".into()))?;
+        match key.trim() {
+            "unhealthy-for" => faults.unhealthy_for = Some(parse_duration(value).map_err(fail)?),
+            "latency" => faults.latency = Some(parse_latency(value).map_err(fail)?),
+            "fail-fraction" => {
+                let f: f64 = value.parse().map_err(|_| fail("not a number".into()))?;
+                if !(0.0..=1.0).contains(&f) {
+                    return Err(fail("must be between 0 and 1".into()));
+                }
+                faults.signal_503_fraction = f;
+            }
+            "close-after" => faults.close_after_requests = Some(value.parse().map_err(|_| fail("not a count".into()))?),
+            "stop-after" => faults.stop_after = Some(parse_duration(value).map_err(fail)?),
+            "seed" => faults.seed = value.parse().map_err(|_| fail("not a number".into()))?,
+            other => return Err(fail(format!("unknown fault `{other}`"))),
+        }
+    }
+    Ok(Some(faults))
 }
 
 /// Reads recorded durations: `--timings PATH` (must parse), else the previous report at the

@@ -49,7 +49,11 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
             // The embedded double runs with auth on, so the auth cases run too; the token is
             // random per run and passed to the cases like a --token-file token would be.
             let token = config.token.clone().unwrap_or_else(|| format!("e2e-{}", uuid::Uuid::new_v4().simple()));
-            let double_config = fixtures::double::DoubleConfig { tokens: vec![token.clone()], ..Default::default() };
+            let double_config = fixtures::double::DoubleConfig {
+                tokens: vec![token.clone()],
+                faults: config.double_faults.clone().unwrap_or_default(),
+                ..Default::default()
+            };
             let double =
                 fixtures::double::start(double_config).await.map_err(|e| TargetError::Double(e.to_string()))?;
             let description = format!(

@@ -54,6 +54,7 @@ pub struct Ctx {
     config: Arc<CtxConfig>,
     case_name: &'static str,
     log: CaseLog,
+    attempt: u32,
 }
 
 /// A gateway answer, read in full.
@@ -91,7 +92,14 @@ impl Response {
 impl Ctx {
     /// The context for `case_name`, logging into `log`.
     pub fn new(config: Arc<CtxConfig>, case_name: &'static str, log: CaseLog) -> Self {
-        Self { config, case_name, log }
+        Self { config, case_name, log, attempt: 1 }
+    }
+
+    /// The same context for attempt `attempt` (1-based) of a retried case: its unique names
+    /// differ from earlier attempts', so a retry never trips over what a failed attempt created.
+    pub fn with_attempt(mut self, attempt: u32) -> Self {
+        self.attempt = attempt.max(1);
+        self
     }
 
     /// The case this context belongs to.
@@ -130,7 +138,10 @@ impl Ctx {
             .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
             .take(40)
             .collect();
-        format!("{tag}-{}-{hash:08x}", self.config.run_id)
+        match self.attempt {
+            1 => format!("{tag}-{}-{hash:08x}", self.config.run_id),
+            n => format!("{tag}-{}-{hash:08x}-a{n}", self.config.run_id),
+        }
     }
 
     /// `gateway_url + path`.

@@ -48,6 +48,12 @@ fn bad_values_are_rejected_with_what_is_expected() {
         (&["--token-file", "/nonexistent/token"], "cannot read --token-file"),
         (&["--max-fail", "0"], "expected at least 1"),
         (&["--kube", "maybe"], "expected auto, none or in-cluster"),
+        (&["--double-fault", "fail-fraction=2"], "must be between 0 and 1"),
+        (&["--double-fault", "explode=1"], "unknown fault"),
+        (&["--gateway-url", "http://x:1", "--double-fault", "seed=1"], "embedded double only"),
+        (&["--flake-attempts", "0"], "expected at least 1"),
+        (&["--focus", "("], "expected a regular expression"),
+        (&["--timings", "/nonexistent/junit.xml"], "cannot read --timings"),
     ];
     for (args, expected) in table {
         let err = resolve(args, &[]).err().unwrap_or_default();
@@ -77,4 +83,26 @@ fn indexed_job_environment_selects_the_shard() {
     let out_of_range = resolve(&[], &[("E2E_SHARDS", "2"), ("JOB_COMPLETION_INDEX", "2")]).err().unwrap_or_default();
     assert!(out_of_range.contains("K must be between 1 and N"), "{out_of_range}");
     assert!(resolve(&[], &[("JOB_COMPLETION_INDEX", "0")]).is_ok_and(|c| c.selection.partition.is_none()));
+}
+
+#[test]
+fn double_faults_parse_into_the_embedded_double_settings() {
+    let config = resolve(&["--double-fault", "unhealthy-for=2s,fail-fraction=0.3", "--double-fault", "seed=7"], &[]);
+    let faults = config.map(|c| c.double_faults).unwrap_or_else(|e| panic!("{e}")).unwrap_or_default();
+    assert_eq!(faults.unhealthy_for, Some(std::time::Duration::from_secs(2)));
+    assert_eq!((faults.signal_503_fraction, faults.seed), (0.3, 7));
+}
+
+#[test]
+fn ginkgo_flags_have_ginkgo_meanings() {
+    let config = resolve(&["--flake-attempts", "3", "--repeat", "2", "--randomize-all", "--seed", "9"], &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.retries, 2);
+    assert_eq!(config.repeat, Repeat::Times(3));
+    assert_eq!(config.selection.order, Order::Shuffle(9));
+    assert_eq!(config.seed, Some(9));
+    let config = resolve(&["--until-it-fails", "--junit-report", "/tmp/x/junit.xml", "--procs", "3"], &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((config.repeat, config.jobs), (Repeat::UntilItFails, 3));
+    assert_eq!(config.junit, PathBuf::from("/tmp/x/junit.xml"));
 }

@@ -16,12 +16,13 @@ tokio::task_local! {
     pub static IN_CASE: &'static str;
 }
 
-/// Runs `case` once with `timeout`, cancelled when `stop` aborts.
-pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, stop: &Stop) -> CaseResult {
+/// Runs attempt `attempt` (1-based) of `case` with `timeout`, cancelled when `stop` aborts.
+pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, stop: &Stop, attempt: u32) -> CaseResult {
     let log = CaseLog::default();
     let started = Instant::now();
     let started_at = std::time::Instant::now();
-    let task = tokio::spawn(IN_CASE.scope(case.name, (case.run)(Ctx::new(ctx, case.name, log.clone()))));
+    let task =
+        tokio::spawn(IN_CASE.scope(case.name, (case.run)(Ctx::new(ctx, case.name, log.clone()).with_attempt(attempt))));
     let abort = task.abort_handle();
     let outcome = tokio::select! {
         finished = tokio::time::timeout(timeout, task) => match finished {

@@ -162,7 +162,7 @@ async fn with_retries(
     let mut attempt_no = 0;
     loop {
         attempt_no += 1;
-        let mut result = attempt::run(case, ctx.clone(), timeout, stop).await;
+        let mut result = attempt::run(case, ctx.clone(), timeout, stop, attempt_no).await;
         if !result.outcome.is_failure() || attempt_no > retries || stop.is_stopping() {
             result.retries = failed;
             return result;
