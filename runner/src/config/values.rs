@@ -1,0 +1,138 @@
+//! Single flag and environment values: parsing and checking each one, with the error that says
+//! what is expected. Called only by `RunConfig::resolve`.
+
+use std::path::PathBuf;
+
+use super::{ConfigError, Env, Target};
+use crate::plan::{Partition, Timings};
+
+/// `--double-fault KEY=VALUE...` into the embedded double's fault settings.
+pub(super) fn parse_faults(specs: &[String], target: &Target) -> Result<Option<fixtures::double::Faults>, ConfigError> {
+    use fixtures::double::cli::{parse_duration, parse_latency};
+    if specs.is_empty() {
+        return Ok(None);
+    }
+    if *target != Target::Embedded {
+        return Err(ConfigError::Flag(
+            "--double-fault applies to the embedded double only; drop --gateway-url / GATEWAY_URL".into(),
+        ));
+    }
+    let mut faults = fixtures::double::Faults::default();
+    for spec in specs.iter().flat_map(|s| s.split(',')) {
+        let fail = |problem: String| {
+            ConfigError::Flag(format!(
+                "invalid --double-fault `{spec}`: {problem}; expected unhealthy-for=D, latency=D[..D], fail-fraction=F, close-after=N, stop-after=D or seed=N"
+            ))
+        };
+        let (key, value) = spec.split_once('=').ok_or_else(|| fail("missing `=`".into()))?;
+        match key.trim() {
+            "unhealthy-for" => faults.unhealthy_for = Some(parse_duration(value).map_err(fail)?),
+            "latency" => faults.latency = Some(parse_latency(value).map_err(fail)?),
+            "fail-fraction" => {
+                let f: f64 = value.parse().map_err(|_| fail("not a number".into()))?;
+                if !(0.0..=1.0).contains(&f) {
+                    return Err(fail("must be between 0 and 1".into()));
+                }
+                faults.signal_503_fraction = f;
+            }
+            "close-after" => faults.close_after_requests = Some(value.parse().map_err(|_| fail("not a count".into()))?),
+            "stop-after" => faults.stop_after = Some(parse_duration(value).map_err(fail)?),
+            "seed" => faults.seed = value.parse().map_err(|_| fail("not a number".into()))?,
+            other => return Err(fail(format!("unknown fault `{other}`"))),
+        }
+    }
+    Ok(Some(faults))
+}
+
+/// Reads recorded durations: `--timings PATH` (must parse), else the previous report at the
+/// JUnit path (ignored when absent or unreadable).
+pub(super) fn load_timings(
+    flag: Option<&std::path::Path>,
+    junit: &std::path::Path,
+) -> Result<(Timings, String), ConfigError> {
+    let (path, explicit) = match flag {
+        Some(path) => (path, true),
+        None => (junit, false),
+    };
+    let parsed = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|xml| quick_junit::Report::deserialize_from_str(&xml).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(report) => {
+            let timings: Timings = report
+                .test_suites
+                .iter()
+                .filter(|s| !s.name.as_str().starts_with('@'))
+                .flat_map(|s| &s.test_cases)
+                .filter(|c| !matches!(c.status, quick_junit::TestCaseStatus::Skipped { .. }))
+                .filter_map(|c| c.time.map(|t| (c.name.as_str().to_owned(), t)))
+                .collect();
+            let source = format!("{} ({} cases)", path.display(), timings.len());
+            Ok((timings, source))
+        }
+        Err(problem) if explicit => Err(ConfigError::Timings { path: path.display().to_string(), problem }),
+        Err(_) => Ok((Timings::new(), format!("none (no earlier report at {})", path.display()))),
+    }
+}
+
+pub(super) fn random_seed() -> u64 {
+    let (high, low) = uuid::Uuid::new_v4().as_u64_pair();
+    (high ^ low) % 1_000_000
+}
+
+/// `--partition`, else `E2E_PARTITION`, else the Kubernetes Indexed Job's shard: with
+/// `E2E_SHARDS=N` and `JOB_COMPLETION_INDEX=i` (0-based) this process runs `slice:{i+1}/N`.
+pub(super) fn resolve_partition(flag: Option<String>, env: Env<'_>) -> Result<Option<Partition>, ConfigError> {
+    if let Some(value) = flag.or_else(|| env("E2E_PARTITION").filter(|v| !v.is_empty())) {
+        return Ok(Some(Partition::parse(&value)?));
+    }
+    let (Some(shards), Some(index)) = (env("E2E_SHARDS"), env("JOB_COMPLETION_INDEX")) else { return Ok(None) };
+    let index: u32 = index.trim().parse().map_err(|_| {
+        ConfigError::Flag(format!(
+            "invalid JOB_COMPLETION_INDEX `{index}`: expected the Job's 0-based completion index"
+        ))
+    })?;
+    Ok(Some(Partition::parse(&format!("slice:{}/{}", index.saturating_add(1), shards.trim()))?))
+}
+
+/// Checks an http(s) URL and strips a trailing slash.
+pub fn check_url(what: &'static str, value: &str) -> Result<String, ConfigError> {
+    let fail = |problem: &str| ConfigError::Url { what, value: value.to_owned(), problem: problem.to_owned() };
+    let parsed = reqwest::Url::parse(value).map_err(|e| fail(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(fail(&format!("scheme `{}` is not http or https", parsed.scheme())));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(fail("it has no host"));
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// `N` or `Nx` (N × CPUs), at least 1.
+pub fn parse_jobs(value: &str, cpus: usize, source_name: &'static str) -> Result<usize, ConfigError> {
+    let fail = || ConfigError::Jobs { value: value.to_owned(), source_name };
+    let jobs = match value.trim().strip_suffix('x') {
+        Some(factor) => factor.parse::<usize>().map_err(|_| fail())?.saturating_mul(cpus),
+        None => value.trim().parse::<usize>().map_err(|_| fail())?,
+    };
+    if jobs == 0 { Err(fail()) } else { Ok(jobs) }
+}
+
+pub(super) fn check_junit_dir(path: &std::path::Path) -> Result<(), ConfigError> {
+    let fail = |problem: String| ConfigError::Junit { path: path.display().to_string(), problem };
+    if path.is_dir() {
+        return Err(fail("it is a directory".into()));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    tempfile::NamedTempFile::new_in(&dir).map(drop).map_err(|e| fail(format!("{} is not writable: {e}", dir.display())))
+}
+
+pub(super) fn read_token(path: &std::path::Path) -> Result<String, ConfigError> {
+    let fail = |problem: String| ConfigError::Token { path: path.display().to_string(), problem };
+    let token = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?.trim().to_owned();
+    if token.is_empty() { Err(fail("the file is empty".into())) } else { Ok(token) }
+}
