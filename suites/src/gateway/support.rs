@@ -1,11 +1,18 @@
-//! Helpers the gateway cases share: reading RemediationRequests, asserting problem+json, cleanup.
+//! Helpers the gateway cases share: payload shortcuts, answer checks (created, duplicate,
+//! problem+json), RemediationRequests in the API (wait, phase, cleanup) and the metrics reader.
+//! Only HTTP to the gateway and the Kubernetes API through `kube`: nothing here knows the double.
 
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use fixtures::crd::RemediationRequest;
+use fixtures::crd::{LABEL_MANAGED_BY, RemediationRequest};
+use fixtures::payloads::Alert;
+use futures::StreamExt;
 use kube::Api;
-use kube::api::DeleteParams;
-use serde_json::Value;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
 
 use crate::{Ctx, Failure, Response, eventually};
 
@@ -13,6 +20,161 @@ use crate::{Ctx, Failure, Response, eventually};
 pub const API_DEADLINE: Duration = Duration::from_secs(10);
 /// How often it looks.
 pub const API_INTERVAL: Duration = Duration::from_millis(50);
+/// Namespace of the workloads the signals are about (not where RemediationRequests live).
+pub const SIGNAL_NAMESPACE: &str = "e2e";
+/// The body size limit of contract §3.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Requests a case keeps in flight when it sends many.
+pub const FAN_OUT: usize = 16;
+
+/// A firing alert about Deployment `deployment` in `namespace`. Cases target Deployments, not
+/// Pods, because a real gateway resolves a Pod to its owner before fingerprinting (contract §8).
+pub fn deployment_alert(alertname: &str, deployment: &str, namespace: &str) -> Alert {
+    Alert::firing(alertname).label("deployment", deployment).namespace(namespace)
+}
+
+/// Unix seconds now.
+pub fn now_unix() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// An RFC 3339 time, or a failure naming `what`.
+pub fn parse_time(what: &str, value: &str) -> Result<jiff::Timestamp, Failure> {
+    value.parse().map_err(|e| Failure::new(format!("{what}: {value:?} is not an RFC 3339 time ({e})")))
+}
+
+/// RemediationRequests a case created; deleted when the case ends, whatever its outcome.
+#[derive(Debug, Default)]
+pub struct Cleanup(Mutex<Vec<String>>);
+
+impl Cleanup {
+    /// Remembers the `remediationRequestName` of an answer body, if it has one.
+    pub fn track_answer(&self, body: &Value) {
+        if let Some(name) = body.get("remediationRequestName").and_then(Value::as_str) {
+            self.track(name);
+        }
+    }
+
+    /// Remembers `name` for deletion.
+    pub fn track(&self, name: &str) {
+        let mut names = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+
+    /// Deletes every tracked resource, best effort (logged; skipped without cluster access).
+    pub async fn run(&self, ctx: &Ctx) {
+        let names = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        if names.is_empty() {
+            return;
+        }
+        if ctx.config().kube.is_none() {
+            ctx.log(format!("cleanup: no cluster access, leaving {} RemediationRequest(s)", names.len()));
+            return;
+        }
+        futures::stream::iter(names)
+            .for_each_concurrent(FAN_OUT, |name| async move { cleanup_rr(ctx, &name).await })
+            .await;
+    }
+}
+
+/// Runs `body` with a [`Cleanup`], then deletes what it tracked, then returns its result.
+pub async fn cleaning_up<T, F, Fut>(ctx: Ctx, body: F) -> Result<T, Failure>
+where
+    F: FnOnce(Ctx, Arc<Cleanup>) -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let cleanup = Arc::new(Cleanup::default());
+    let result = body(ctx.clone(), cleanup.clone()).await;
+    cleanup.run(&ctx).await;
+    result
+}
+
+/// What a created (201) or duplicate (202) answer said.
+#[derive(Clone, Debug)]
+pub struct Signalled {
+    /// `fingerprint`.
+    pub fingerprint: String,
+    /// `remediationRequestName`.
+    pub name: String,
+    /// The whole body.
+    pub body: Value,
+}
+
+fn signalled(body: Value) -> Result<Signalled, Failure> {
+    let fingerprint = str_field(&body, "fingerprint")?.to_owned();
+    Failure::ensure(is_sha256_hex(&fingerprint), || format!("fingerprint {fingerprint:?} is not 64 lowercase hex"))?;
+    let name = str_field(&body, "remediationRequestName")?.to_owned();
+    Ok(Signalled { fingerprint, name, body })
+}
+
+/// Checks one single-signal "created" body (also a 207 result) and tracks its resource.
+pub fn created_body(body: Value, cleanup: &Cleanup) -> Result<Signalled, Failure> {
+    cleanup.track_answer(&body);
+    Failure::ensure_eq("status", body.get("status").and_then(Value::as_str), Some("created"))?;
+    Failure::ensure_eq("duplicate", body.get("duplicate").and_then(Value::as_bool), Some(false))?;
+    signalled(body)
+}
+
+/// Asserts a 201 created answer and tracks its resource for cleanup.
+pub fn expect_created(answer: &Response, cleanup: &Cleanup) -> Result<Signalled, Failure> {
+    if let Ok(body) = answer.json() {
+        cleanup.track_answer(&body);
+    }
+    answer.expect_status(201)?;
+    created_body(answer.json()?, cleanup)
+}
+
+/// Asserts a 202 duplicate answer; returns it and its `metadata.count`.
+pub fn expect_duplicate(answer: &Response) -> Result<(Signalled, i64), Failure> {
+    answer.expect_status(202)?;
+    let body = answer.json()?;
+    Failure::ensure_eq("status", body.get("status").and_then(Value::as_str), Some("duplicate"))?;
+    Failure::ensure_eq("duplicate", body.get("duplicate").and_then(Value::as_bool), Some(true))?;
+    let count = body
+        .pointer("/metadata/count")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| Failure::new(format!("duplicate answer has no integer metadata.count: {body}")))?;
+    Ok((signalled(body)?, count))
+}
+
+/// `POST path` with `body` as is, `Content-Type: content_type` (none when `None`) and extra
+/// `headers`.
+pub async fn post_raw(
+    ctx: &Ctx,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+    content_type: Option<&str>,
+    headers: &[(&str, String)],
+) -> Result<Response, Failure> {
+    let mut builder = ctx.request(Method::POST, path).body(body);
+    if let Some(content_type) = content_type {
+        builder = builder.header("Content-Type", content_type);
+    }
+    for (name, value) in headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    ctx.send(builder).await
+}
+
+/// A body one byte over the contract's 256 KiB limit: `json` padded with whitespace.
+pub fn oversized(json: &Value) -> Vec<u8> {
+    let mut body = json.to_string().into_bytes();
+    body.resize(MAX_BODY_BYTES + 1, b' ');
+    body
+}
+
+/// Marks a request the gateway may answer without reading its body (oversized): its connection
+/// is not reused, so when the gateway closes it after answering, no other request lands on it.
+pub fn single_use(builder: RequestBuilder) -> RequestBuilder {
+    builder.header(reqwest::header::CONNECTION, "close")
+}
+
+/// `POST path` with a JSON body and `X-Timestamp: stamp`.
+pub async fn post_stamped(ctx: &Ctx, path: &str, body: &Value, stamp: &str) -> Result<Response, Failure> {
+    post_raw(ctx, path, body.to_string(), Some("application/json"), &[("X-Timestamp", stamp.to_owned())]).await
+}
 
 /// The RemediationRequests API in the gateway's controller namespace.
 pub fn rr_api(ctx: &Ctx) -> Result<Api<RemediationRequest>, Failure> {
@@ -29,6 +191,21 @@ pub async fn wait_for_rr(ctx: &Ctx, name: &str) -> Result<RemediationRequest, Fa
         }
     })
     .await
+}
+
+/// Writes `status.overallPhase` of `name` through the status subresource, as a controller does.
+pub async fn set_phase(ctx: &Ctx, name: &str, phase: &str) -> Result<(), Failure> {
+    let patch = json!({ "status": { "overallPhase": phase } });
+    rr_api(ctx)?.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    ctx.log(format!("set status.overallPhase of {name} to {phase}"));
+    Ok(())
+}
+
+/// Every RemediationRequest the gateway manages with `fingerprint`.
+pub async fn rrs_with_fingerprint(ctx: &Ctx, fingerprint: &str) -> Result<Vec<RemediationRequest>, Failure> {
+    let (key, value) = LABEL_MANAGED_BY;
+    let list = rr_api(ctx)?.list(&ListParams::default().labels(&format!("{key}={value}"))).await?;
+    Ok(list.items.into_iter().filter(|rr| rr.spec.signal_fingerprint == fingerprint).collect())
 }
 
 /// Deletes the RemediationRequest `name`, best effort, logging the outcome.
@@ -60,7 +237,7 @@ pub fn expect_problem(answer: &Response, status: u16, kind: &str) -> Result<Valu
         format!("expected Content-Type application/problem+json, got {content_type:?}")
     })?;
     let body = answer.json()?;
-    for field in ["type", "title", "detail", "instance"] {
+    for field in ["type", "title", "detail", "instance", "request_id"] {
         str_field(&body, field)?;
     }
     Failure::ensure_eq("problem status", body.get("status").and_then(Value::as_u64), Some(u64::from(status)))?;
@@ -69,4 +246,87 @@ pub fn expect_problem(answer: &Response, status: u16, kind: &str) -> Result<Valu
         format!("problem type: expected https://kubernaut.ai/problems/{kind}, got {ty}")
     })?;
     Ok(body)
+}
+
+/// Asserts a 400 validation problem whose `detail` names `field`.
+pub fn expect_invalid_field(answer: &Response, field: &str) -> Result<Value, Failure> {
+    let body = expect_problem(answer, 400, "validation-error")?;
+    let detail = str_field(&body, "detail")?;
+    Failure::ensure(detail.contains(field), || format!("detail should name `{field}`: {detail:?}"))?;
+    Ok(body)
+}
+
+/// The URL of readiness next to the health URL (`/health` → `/ready`, `/healthz` → `/readyz`).
+pub fn ready_url(ctx: &Ctx) -> String {
+    let health = &ctx.config().health_url;
+    if let Some(base) = health.strip_suffix("/healthz") {
+        format!("{base}/readyz")
+    } else if let Some(base) = health.strip_suffix("/health") {
+        format!("{base}/ready")
+    } else {
+        ctx.url("/ready")
+    }
+}
+
+/// One scrape of the gateway's metrics, parsed with `prometheus-parse`.
+#[derive(Debug)]
+pub struct Metrics(prometheus_parse::Scrape);
+
+/// `GET` the metrics URL; fails unless it answers 200 with parseable text exposition.
+pub async fn scrape_metrics(ctx: &Ctx) -> Result<Metrics, Failure> {
+    let answer = ctx.send(ctx.request_url(Method::GET, &ctx.config().metrics_url)).await?;
+    answer.expect_status(200)?;
+    let lines = answer.body.lines().map(|l| Ok(l.to_owned()));
+    let scrape = prometheus_parse::Scrape::parse(lines)
+        .map_err(|e| Failure::new(format!("metrics are not Prometheus text exposition: {e}")))?;
+    Ok(Metrics(scrape))
+}
+
+impl Metrics {
+    fn matching<'a>(
+        &'a self,
+        name: &'a str,
+        labels: &'a [(&str, &str)],
+    ) -> impl Iterator<Item = &'a prometheus_parse::Sample> {
+        self.0
+            .samples
+            .iter()
+            .filter(move |s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+    }
+
+    /// Sum of the counter, gauge or untyped samples `name` whose labels include `labels`.
+    pub fn total(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        use prometheus_parse::Value as V;
+        self.matching(name, labels)
+            .map(|s| match s.value {
+                V::Counter(v) | V::Gauge(v) | V::Untyped(v) => v,
+                V::Histogram(_) | V::Summary(_) => 0.0,
+            })
+            .sum()
+    }
+
+    /// Sum of the observation counts of histogram `name` (its `_count` series) matching `labels`.
+    pub fn histogram_count(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.total(&format!("{name}_count"), labels)
+    }
+
+    /// The type of the samples of `name` (`counter`, `gauge`, `histogram`, ...), if any.
+    pub fn kind(&self, name: &str) -> Option<&'static str> {
+        use prometheus_parse::Value as V;
+        self.0.samples.iter().find(|s| s.metric == name).map(|s| match s.value {
+            V::Counter(_) => "counter",
+            V::Gauge(_) => "gauge",
+            V::Histogram(_) => "histogram",
+            V::Summary(_) => "summary",
+            V::Untyped(_) => "untyped",
+        })
+    }
+}
+
+/// Fails unless `after - before >= at_least` (other cases run at the same time: growth, never
+/// equality).
+pub fn ensure_grew(what: &str, before: f64, after: f64, at_least: f64) -> Result<(), Failure> {
+    Failure::ensure(after - before >= at_least, || {
+        format!("{what} should grow by at least {at_least}: was {before}, now {after}")
+    })
 }
