@@ -1,6 +1,7 @@
 //! The gateway cases, one file per area of the contract, plus the helpers they share.
 
 pub mod dedup;
+pub mod events;
 pub mod health;
 pub mod ingestion;
 pub mod support;
