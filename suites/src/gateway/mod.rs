@@ -4,5 +4,6 @@ pub mod dedup;
 pub mod events;
 pub mod health;
 pub mod ingestion;
+pub mod security;
 pub mod support;
 pub mod validation;
