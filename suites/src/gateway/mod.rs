@@ -4,6 +4,8 @@ pub mod dedup;
 pub mod events;
 pub mod health;
 pub mod ingestion;
+pub mod load;
+pub mod metrics;
 pub mod security;
 pub mod support;
 pub mod validation;
