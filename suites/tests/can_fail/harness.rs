@@ -1,0 +1,101 @@
+//! Running registered cases directly, the way the runner does (`(case.run)(Ctx::new(..))`), with
+//! a deadline each, and summing up which passed and which failed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use suites::{Case, CaseLog, Ctx, CtxConfig, Failure, FailureKind};
+
+/// Longest one case may take here; a wrong double must make cases fail, not hang.
+pub const CASE_DEADLINE: Duration = Duration::from_secs(30);
+/// The token the doubles of these tests accept.
+pub const TOKEN: &str = "can-fail-token";
+
+/// An HTTP client like the runner's (no proxy, bounded).
+pub fn http() -> reqwest::Client {
+    fixtures::install_crypto_provider();
+    reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("reqwest client builds")
+}
+
+/// What a case gets when the gateway is at `url` and the cluster is `kube`.
+pub fn ctx_config(url: &str, kube: kube::Client) -> Arc<CtxConfig> {
+    Arc::new(CtxConfig {
+        http: http(),
+        gateway_url: url.to_owned(),
+        health_url: format!("{url}/health"),
+        metrics_url: format!("{url}/metrics"),
+        kube: Some(kube),
+        token: Some(Arc::from(TOKEN)),
+        controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
+        run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+    })
+}
+
+/// Every case's outcome, by name.
+pub struct Outcomes(pub BTreeMap<&'static str, Result<(), Failure>>);
+
+/// Runs every registered case against `config`, one at a time (so a double's misbehaviour
+/// triggered by one case cannot leak into another's result).
+pub async fn run_all(config: &Arc<CtxConfig>) -> Outcomes {
+    let mut outcomes = BTreeMap::new();
+    for case in suites::registered() {
+        outcomes.insert(case.name, run_one(case, config).await);
+    }
+    Outcomes(outcomes)
+}
+
+async fn run_one(case: &'static Case, config: &Arc<CtxConfig>) -> Result<(), Failure> {
+    let log = CaseLog::default();
+    let run = (case.run)(Ctx::new(config.clone(), case.name, log.clone()));
+    match tokio::time::timeout(CASE_DEADLINE, run).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::new(format!("timed out after {CASE_DEADLINE:?}\n{}", log.contents()))),
+    }
+}
+
+impl Outcomes {
+    /// Names of the cases that failed (assertion or infrastructure; skips are not failures).
+    pub fn failed(&self) -> Vec<&'static str> {
+        self.0.iter().filter(|(_, r)| matches!(r, Err(f) if f.kind != FailureKind::Skip)).map(|(n, _)| *n).collect()
+    }
+
+    /// Names of the cases that did not pass (failed or skipped).
+    pub fn not_passed(&self) -> Vec<&'static str> {
+        self.0.iter().filter(|(_, r)| r.is_err()).map(|(n, _)| *n).collect()
+    }
+
+    /// Why each case in `names` ended as it did, for assertion messages.
+    pub fn explain(&self, names: &[&str]) -> String {
+        names
+            .iter()
+            .map(|n| match self.0.get(n) {
+                Some(Ok(())) => format!("{n}: passed"),
+                Some(Err(f)) => format!("{n}: {:?}: {}", f.kind, f.message),
+                None => format!("{n}: not registered"),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Fails unless exactly the cases in `expected` failed and every other case passed.
+    pub fn assert_exactly_failed(&self, expected: &[&str]) {
+        for name in expected {
+            assert!(self.0.contains_key(name), "{name} is not a registered case");
+        }
+        let failed = self.failed();
+        let passed_but_should_fail: Vec<&str> = expected.iter().copied().filter(|n| !failed.contains(n)).collect();
+        assert!(
+            passed_but_should_fail.is_empty(),
+            "these cases should fail on this double but did not:\n{}",
+            self.explain(&passed_but_should_fail)
+        );
+        let unexpected: Vec<&str> = self.not_passed().into_iter().filter(|n| !expected.contains(n)).collect();
+        assert!(unexpected.is_empty(), "these cases should pass on this double:\n{}", self.explain(&unexpected));
+    }
+}
