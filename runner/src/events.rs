@@ -99,8 +99,10 @@ pub enum Event {
         banner: Vec<String>,
         /// Cases planned.
         total: usize,
-        /// When the run started (the trace's time zero).
+        /// When the process entered the runner (the trace's time zero).
         at: Instant,
+        /// When the target was ready (the embedded double started, the kube client built).
+        ready: Instant,
     },
     /// The health gate finished.
     GateFinished(GateResult),

@@ -130,7 +130,8 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     let _ = events.send(Event::RunStarted {
         banner: banner(&config, &plan, &prepared),
         total: plan.len(),
-        at: std::time::Instant::now(),
+        at: crate::process_start(),
+        ready: std::time::Instant::now(),
     });
     let stop = Stop::default();
     tokio::spawn(listen_for_signals(stop.clone(), events.clone()));

@@ -57,6 +57,7 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
     let mut all_results: Vec<CaseResult> = Vec::new();
     let mut total = 0;
     let mut zero = Instant::now();
+    let mut ready = zero;
     let mut progress: Option<Progress> = None;
     let mut snapshots = Snapshots::new(config.junit.clone());
     let mut tick = tokio::time::interval(SNAPSHOT_TICK);
@@ -72,8 +73,8 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
             }
         };
         match event {
-            Event::RunStarted { banner, total: planned, at } => {
-                (total, zero) = (planned, at);
+            Event::RunStarted { banner, total: planned, at, ready: target_ready } => {
+                (total, zero, ready) = (planned, at, target_ready);
                 for line in &banner {
                     say(&progress, line);
                 }
@@ -153,7 +154,7 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
     text.push_str(&console::summary(&results, info.wall));
     text.push_str(&format!("junit: {}\n", config.junit.display()));
     if let Some(path) = &config.trace {
-        match trace::write(&trace::build(zero, info.gate.as_ref(), &all_results), path) {
+        match trace::write(&trace::build(zero, ready, info.gate.as_ref(), &all_results), path) {
             Ok(()) => text.push_str(&format!("trace: {} (open in https://ui.perfetto.dev)\n", path.display())),
             Err(e) => text.push_str(&format!("warning: could not write the trace to {}: {e}\n", path.display())),
         }

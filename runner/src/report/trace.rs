@@ -8,12 +8,18 @@ use serde_json::{Value, json};
 
 use crate::events::{CaseResult, GateResult, Outcome};
 
-/// Builds the trace for `results` of a run that started at `zero`.
-pub fn build(zero: Instant, gate: Option<&GateResult>, results: &[CaseResult]) -> Value {
+/// Builds the trace for `results` of a process that started at `zero` and had its target (the
+/// embedded double, the kube client) ready at `ready`.
+pub fn build(zero: Instant, ready: Instant, gate: Option<&GateResult>, results: &[CaseResult]) -> Value {
     let micros = |at: Instant| at.saturating_duration_since(zero).as_micros() as u64;
     let dur = |d: Duration| d.as_micros() as u64;
     let mut events = vec![json!({"ph": "M", "pid": 1, "name": "process_name", "args": {"name": "gateway e2e run"}})];
-    events.push(json!({"ph": "M", "pid": 1, "tid": 0, "name": "thread_name", "args": {"name": "health gate"}}));
+    events
+        .push(json!({"ph": "M", "pid": 1, "tid": 0, "name": "thread_name", "args": {"name": "setup and health gate"}}));
+    events.push(json!({
+        "ph": "X", "pid": 1, "tid": 0, "name": "setup", "cat": "setup",
+        "ts": 0, "dur": micros(ready), "args": {"what": "flags, plan, target (embedded double / kube client)"},
+    }));
     if let Some(gate) = gate {
         events.push(json!({
             "ph": "X", "pid": 1, "tid": 0, "name": "health gate", "cat": "gate",
@@ -111,13 +117,14 @@ mod tests {
             lane: 1,
             retries: vec![retry],
         };
-        let trace = build(zero, Some(&gate), &[result]);
+        let trace = build(zero, zero, Some(&gate), &[result]);
         let spans: Vec<&Value> =
             trace["traceEvents"].as_array().into_iter().flatten().filter(|e| e["ph"] == "X").collect();
-        assert_eq!(spans.len(), 3);
-        assert_eq!(spans[0]["name"], "health gate");
-        assert_eq!(spans[0]["tid"], 0);
-        assert_eq!((spans[1]["ts"].as_u64(), spans[1]["args"]["attempt"].as_u64()), (Some(40_000), Some(1)));
-        assert_eq!((spans[2]["tid"].as_u64(), spans[2]["args"]["outcome"].as_str()), (Some(2), Some("passed")));
+        assert_eq!(spans.len(), 4);
+        assert_eq!(spans[0]["name"], "setup");
+        assert_eq!(spans[1]["name"], "health gate");
+        assert_eq!(spans[1]["tid"], 0);
+        assert_eq!((spans[2]["ts"].as_u64(), spans[2]["args"]["attempt"].as_u64()), (Some(40_000), Some(1)));
+        assert_eq!((spans[3]["tid"].as_u64(), spans[3]["args"]["outcome"].as_str()), (Some(2), Some("passed")));
     }
 }
