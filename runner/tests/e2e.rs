@@ -105,6 +105,7 @@ async fn timeouts_fail_cases_without_hanging_the_run() {
     let url = fake_gateway(Behaviour::Hang);
     let (_dir, junit) = junit_path();
     let output = run(&[
+        "validation::m",
         "--gateway-url",
         &url,
         "--kube",
@@ -155,7 +156,9 @@ async fn sigint_mid_run_exits_130_with_valid_junit() {
 async fn hostile_output_still_makes_valid_junit() {
     let url = fake_gateway(Behaviour::Garbage);
     let (_dir, junit) = junit_path();
-    let output = run(&["--gateway-url", &url, "--kube", "none", "--junit", junit.to_str().unwrap_or_default()]).await;
+    let output =
+        run(&["validation::", "--gateway-url", &url, "--kube", "none", "--junit", junit.to_str().unwrap_or_default()])
+            .await;
     assert_eq!(output.status.code(), Some(1), "{:?}", texts(&output));
     let xml = std::fs::read_to_string(&junit).unwrap_or_default();
     assert!(xml.contains("cdata-end:]]&gt;"), "the log with the garbage body is in system-out:\n{xml}");
