@@ -200,3 +200,83 @@ async fn merge_junit_combines_real_shard_reports() {
     let bad = run(&["merge-junit", merged.to_str().unwrap_or_default(), "/nonexistent/shard.xml"]).await;
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn repeat_runs_the_selection_again_and_dry_run_sends_nothing() {
+    let (_dir, junit) = junit_path();
+    let output = run(&["health::health_answers", "--repeat", "1", "--junit", junit.to_str().unwrap_or_default()]).await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("--- run 2 of the selection ---"), "{stderr}");
+    let report = read_junit(&junit);
+    let iteration = report.test_suites.iter().flat_map(|s| &s.properties).find(|p| p.name.as_str() == "iteration");
+    assert_eq!(iteration.map(|p| p.value.as_str()), Some("2"));
+    assert_eq!(report.tests, 1, "JUnit holds the last run only");
+
+    let (_dir2, untouched) = junit_path();
+    let dry =
+        run(&["--dry-run", "--label-filter", "load || health", "--junit", untouched.to_str().unwrap_or_default()])
+            .await;
+    let (stdout, _) = texts(&dry);
+    assert_eq!(dry.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("dry run: 4 of"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.contains("serial") && l.contains("load::")), "{stdout}");
+    assert!(!untouched.exists(), "a dry run writes no report");
+}
+
+#[tokio::test]
+async fn trace_has_setup_gate_and_a_span_per_case_on_worker_lanes() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let trace = dir.path().join("trace.json");
+    let junit = dir.path().join("junit.xml");
+    let output = run(&[
+        "health::",
+        "-j",
+        "2",
+        "--trace",
+        trace.to_str().unwrap_or_default(),
+        "--junit",
+        junit.to_str().unwrap_or_default(),
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{:?}", texts(&output));
+    let text = std::fs::read_to_string(&trace).unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("trace is not JSON: {e}"));
+    let spans: Vec<&serde_json::Value> =
+        value["traceEvents"].as_array().into_iter().flatten().filter(|e| e["ph"] == "X").collect();
+    let names: Vec<&str> = spans.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert!(names.contains(&"setup") && names.contains(&"health gate"), "{names:?}");
+    let cases: Vec<&&serde_json::Value> = spans.iter().filter(|s| s["tid"].as_u64().is_some_and(|t| t >= 1)).collect();
+    assert_eq!(cases.len(), 3, "{names:?}");
+    assert!(cases.iter().all(|s| s["tid"].as_u64().is_some_and(|t| t <= 2)), "one lane per worker");
+}
+
+#[tokio::test]
+async fn the_token_never_shows_in_output_or_junit() {
+    let url = fake_gateway(Behaviour::EchoAuth);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let token_file = dir.path().join("token");
+    let secret = "s3cr3t-bearer-9f8e7d";
+    std::fs::write(&token_file, format!("{secret}\n")).unwrap_or_else(|e| panic!("{e}"));
+    let junit = dir.path().join("junit.xml");
+    let output = run(&[
+        "validation::malformed_json",
+        "--gateway-url",
+        &url,
+        "--kube",
+        "none",
+        "--nocapture",
+        "--token-file",
+        token_file.to_str().unwrap_or_default(),
+        "--junit",
+        junit.to_str().unwrap_or_default(),
+    ])
+    .await;
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+    assert!(xml.contains("[REDACTED]"), "the echoed token is in the log, redacted:\n{xml}");
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr), ("junit", &xml)] {
+        assert!(!text.contains(secret), "{what} shows the token:\n{text}");
+    }
+}

@@ -34,6 +34,17 @@ pub struct CtxConfig {
     pub run_id: String,
 }
 
+impl CtxConfig {
+    /// `text` with the Bearer token replaced by `[REDACTED]` (for logs and failure messages,
+    /// which may quote gateway answers that echo it).
+    pub fn redact(&self, text: &str) -> String {
+        match &self.token {
+            Some(token) if !token.is_empty() => text.replace(token.as_ref(), "[REDACTED]"),
+            _ => text.to_owned(),
+        }
+    }
+}
+
 impl std::fmt::Debug for CtxConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CtxConfig")
@@ -201,10 +212,7 @@ impl Ctx {
     }
 
     fn redact(&self, text: &str) -> String {
-        match &self.config.token {
-            Some(token) if !token.is_empty() => text.replace(token.as_ref(), "[REDACTED]"),
-            _ => text.to_owned(),
-        }
+        self.config.redact(text)
     }
 }
 

@@ -21,20 +21,25 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
     let log = CaseLog::default();
     let started = Instant::now();
     let started_at = std::time::Instant::now();
-    let task =
-        tokio::spawn(IN_CASE.scope(case.name, (case.run)(Ctx::new(ctx, case.name, log.clone()).with_attempt(attempt))));
+    let task = tokio::spawn(
+        IN_CASE.scope(case.name, (case.run)(Ctx::new(ctx.clone(), case.name, log.clone()).with_attempt(attempt))),
+    );
     let abort = task.abort_handle();
     let outcome = tokio::select! {
         finished = tokio::time::timeout(timeout, task) => match finished {
             Ok(Ok(Ok(()))) => Outcome::Passed,
+            // Messages may quote gateway answers: the token never leaves the case unredacted.
             Ok(Ok(Err(failure))) => match failure.kind {
-                FailureKind::Skip => Outcome::Skipped { reason: failure.message },
-                FailureKind::Assertion => Outcome::Failed { message: failure.message, kind: "assertion" },
-                FailureKind::Infrastructure => Outcome::Failed { message: failure.message, kind: "infrastructure" },
+                FailureKind::Skip => Outcome::Skipped { reason: ctx.redact(&failure.message) },
+                FailureKind::Assertion => Outcome::Failed { message: ctx.redact(&failure.message), kind: "assertion" },
+                FailureKind::Infrastructure => {
+                    Outcome::Failed { message: ctx.redact(&failure.message), kind: "infrastructure" }
+                }
             },
-            Ok(Err(join)) if join.is_panic() => {
-                Outcome::Failed { message: format!("case panicked: {}", panic_message(join.into_panic())), kind: "panic" }
-            }
+            Ok(Err(join)) if join.is_panic() => Outcome::Failed {
+                message: ctx.redact(&format!("case panicked: {}", panic_message(join.into_panic()))),
+                kind: "panic",
+            },
             Ok(Err(_)) => Outcome::Failed { message: "case task was cancelled".into(), kind: "cancelled" },
             Err(_) => {
                 abort.abort();

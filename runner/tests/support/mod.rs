@@ -119,6 +119,8 @@ pub enum Behaviour {
     Hang,
     /// 500 with a body full of ANSI escapes, NUL, `]]>` and U+FFFE.
     Garbage,
+    /// 500 echoing the request's `Authorization` header in the body.
+    EchoAuth,
 }
 
 /// Body the `Garbage` fake sends.
@@ -150,6 +152,11 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour) {
                     return;
                 }
                 Behaviour::Garbage => ("500 Internal Server Error", GARBAGE.to_owned()),
+                Behaviour::EchoAuth => {
+                    let auth =
+                        head.lines().find(|l| l.to_ascii_lowercase().starts_with("authorization:")).unwrap_or("none");
+                    ("500 Internal Server Error", format!("{{\"seen\": \"{auth}\"}}"))
+                }
             }
         };
         let answer = format!(
