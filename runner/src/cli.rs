@@ -162,22 +162,9 @@ pub struct MergeJunit {
     pub inputs: Vec<PathBuf>,
 }
 
-/// Parses `500ms`, `30s`, `5m`, `1h` or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 =
-        number.parse().map_err(|_| format!("`{text}` is not a duration; expected e.g. 500ms, 30s, 5m or 1h"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(format!("`{text}` has unknown unit `{unit}`; expected ms, s, m or h")),
-    };
-    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
-}
+/// Durations are written `500ms`, `30s`, `1.5s`, `5m`, `1h` or bare seconds; one parser for the
+/// runner's flags and the double's fault flags.
+pub use fixtures::double::cli::parse_duration;
 
 #[cfg(test)]
 mod tests {
