@@ -9,9 +9,11 @@ cluster_exists || die "kind cluster $CLUSTER_NAME does not exist: run 'make kind
 export KUBECONFIG="$KUBECONFIG_PATH"
 
 log "loading $GATEWAY_IMAGE into $CLUSTER_NAME"
-kind load docker-image "$GATEWAY_IMAGE" --name "$CLUSTER_NAME"
+load_image "$GATEWAY_IMAGE"
 log "applying gateway manifests from $MANIFESTS"
 render_gateway_manifests | kubectl apply -f -
 kubectl wait --for=condition=Established crd/remediationrequests.kubernaut.ai --timeout="$WAIT_TIMEOUT"
+# The tag does not change between builds: restart so the pod runs the image just loaded.
+kubectl -n "$NAMESPACE" rollout restart deployment/gateway
 kubectl -n "$NAMESPACE" rollout status deployment/gateway --timeout="$WAIT_TIMEOUT"
 log "gateway ready behind NodePort 30080 ($GATEWAY_URL)"

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Scripts run from anywhere: cargo, relative paths and the manifests resolve from the root.
+cd "$ROOT"
 export CLUSTER_NAME="${CLUSTER_NAME:-gateway-e2e}"
 export KIND_CONFIG="${KIND_CONFIG:-$ROOT/fixtures/data/kind/kind-gateway-config.yaml}"
 export MANIFESTS="${MANIFESTS:-$ROOT/fixtures/data/manifests}"
@@ -15,6 +17,8 @@ export RUNNER_IMAGE="${RUNNER_IMAGE:-gateway-e2e-runner:e2e}"
 export GATEWAY_URL="${GATEWAY_URL:-http://localhost:8080}"
 export JUNIT="${JUNIT:-$ROOT/target/e2e/junit.xml}"
 export CONTAINER_ENGINE="${CONTAINER_ENGINE:-docker}"
+# kind talks to podman only when told to.
+if [ "$CONTAINER_ENGINE" = "podman" ]; then export KIND_EXPERIMENTAL_PROVIDER=podman; fi
 export WAIT_TIMEOUT="${WAIT_TIMEOUT:-180s}"
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -23,6 +27,20 @@ die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 # need CMD HINT: fail with a hint when a prerequisite is missing.
 need() {
   command -v "$1" >/dev/null 2>&1 || die "$1 is not installed: $2"
+}
+
+# load_image IMAGE: puts a local image into the Kind cluster's nodes. `kind load docker-image`
+# needs the docker CLI, so podman images go through an archive.
+load_image() {
+  if [ "$CONTAINER_ENGINE" = "podman" ]; then
+    local archive
+    archive="$(mktemp)"
+    podman save "$1" -o "$archive"
+    kind load image-archive "$archive" --name "$CLUSTER_NAME"
+    rm -f "$archive"
+  else
+    kind load docker-image "$1" --name "$CLUSTER_NAME"
+  fi
 }
 
 cluster_exists() {

@@ -8,7 +8,9 @@ use std::time::Duration;
 use libtest_mimic::FormatSetting;
 
 use crate::cli::Cli;
-use crate::plan::{IgnoredMode, LabelExpr, LabelExprError, NameFilter, Order, PartitionError, Selection, Timings};
+use crate::plan::{
+    IgnoredMode, LabelExpr, LabelExprError, NameFilter, Order, PartitionError, PartitionKind, Selection, Timings,
+};
 
 /// Default per-case timeout.
 pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -234,7 +236,8 @@ impl RunConfig {
         // libtest's --skip is a substring, Ginkgo's a regular expression: a name is skipped when
         // either reading matches (patterns that are not valid regexes stay substrings).
         let skip_regex = cli.libtest.skip.iter().filter_map(|p| regex::Regex::new(p).ok()).collect();
-        let seed = cli.shuffle.then(|| cli.seed.unwrap_or_else(random_seed));
+        // `--seed S` alone means a shuffled run with that seed (as Ginkgo's --seed with --randomize-all).
+        let seed = (cli.shuffle || cli.seed.is_some()).then(|| cli.seed.unwrap_or_else(random_seed));
         let selection = Selection {
             names: NameFilter {
                 filter: cli.libtest.filter,
@@ -255,6 +258,13 @@ impl RunConfig {
                 }
             },
         };
+        if selection.partition.is_some_and(|p| p.kind == PartitionKind::Duration) && cli.timings.is_none() {
+            return Err(ConfigError::Flag(
+                "--partition duration:K/N needs --timings PATH: every shard must read the same recorded durations \
+                 (e.g. the merged report of an earlier run), or shards would overlap and miss cases"
+                    .into(),
+            ));
+        }
         let (timings, timings_source) = load_timings(cli.timings.as_deref(), &junit)?;
         let retries = match (cli.retries, cli.flake_attempts) {
             (Some(n), _) => n,

@@ -30,6 +30,8 @@ pub fn process_start() -> Instant {
 /// Runs the runner on `args` (the first being the program name); the process exit code.
 pub fn main_with(args: Vec<OsString>) -> ExitCode {
     process_start();
+    // rustls needs one process-wide crypto provider before any TLS client (kube, reqwest) is built.
+    fixtures::install_crypto_provider();
     if args.get(1).is_some_and(|a| a == "merge-junit") {
         return merge_junit(&args);
     }

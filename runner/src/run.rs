@@ -53,6 +53,8 @@ pub fn run(config: RunConfig) -> Exit {
         return Exit::Passed;
     }
     if plan.is_empty() {
+        // Replace any earlier report: an old all-pass file must not stand for this run.
+        write_setup_failure(&config, &plan, "");
         eprintln!(
             "no case selected: {} registered, none matched the name filter, --label-filter, --ignored and --partition; \
              list them with --list (pass --allow-empty to exit 0)",
@@ -80,6 +82,22 @@ fn print_list(plan: &TestPlan, terse: bool) {
     }
 }
 
+/// Writes the report of a run that never reached its cases: every planned case skipped, and a
+/// failed `@setup` case when `error` is not empty. Replaces any earlier report at the path.
+fn write_setup_failure(config: &RunConfig, plan: &TestPlan, error: &str) {
+    let reason = if error.is_empty() { "not run" } else { "not run: the target could not be set up" };
+    let results: Vec<_> = plan.cases().map(|case| pool::skipped(case, reason)).collect();
+    let info = crate::report::junit::RunInfo {
+        setup_error: (!error.is_empty()).then(|| error.to_owned()),
+        complete: true,
+        ..Default::default()
+    };
+    let report = crate::report::junit::build(&results, &info);
+    if let Err(e) = crate::report::junit::write_atomic(&report, &config.junit) {
+        eprintln!("error: {e}");
+    }
+}
+
 /// `--dry-run`: what would run, in which order, with the recorded durations.
 fn print_dry_run(plan: &TestPlan, config: &RunConfig) {
     let mut out = std::io::stdout().lock();
@@ -95,6 +113,12 @@ fn print_dry_run(plan: &TestPlan, config: &RunConfig) {
     let _ =
         writeln!(out, "partition: {}", config.selection.partition.map_or_else(|| "none".to_owned(), |p| p.to_string()));
     let _ = writeln!(out, "timings: {}", config.timings_source);
+    let order = match config.selection.order {
+        Order::Shuffle(seed) => format!("shuffled with --seed {seed}"),
+        Order::LongestFirst => "longest recorded duration first".to_owned(),
+        Order::Name => "by name".to_owned(),
+    };
+    let _ = writeln!(out, "order: {order}");
     for (phase, cases) in [("parallel", &plan.parallel), ("serial", &plan.serial)] {
         for case in cases {
             let recorded = config.timings.get(case.name).map_or_else(|| "unknown".to_owned(), |d| format!("{d:.3?}"));
@@ -109,6 +133,7 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
+            write_setup_failure(&config, &plan, &e.to_string());
             return Exit::NotStarted;
         }
     };
@@ -180,7 +205,8 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
                 Repeat::Times(runs) => iteration < runs,
                 Repeat::UntilItFails => true,
             };
-            if tally.failed > 0 || !again || stop.is_stopping() {
+            let failed = tally.failed > 0 || (config.flaky_fails && tally.flaky > 0);
+            if failed || !again || stop.is_stopping() {
                 break;
             }
         }
@@ -192,12 +218,10 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     }
     let _ = events.send(Event::RunFinished { wall: started.elapsed() });
     drop(events);
+    // A report that could not be written was said on stderr; the exit code still tells how the
+    // cases went.
     let outcome = match reporter.await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(e)) => {
-            eprintln!("error: {e}");
-            return Exit::NotStarted;
-        }
+        Ok(outcome) => outcome,
         Err(e) => {
             eprintln!("error: the reporter stopped: {e}");
             return Exit::NotStarted;

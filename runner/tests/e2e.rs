@@ -280,3 +280,40 @@ async fn the_token_never_shows_in_output_or_junit() {
         assert!(!text.contains(secret), "{what} shows the token:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn a_kubeconfig_for_a_tls_cluster_does_not_crash_the_runner() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let kubeconfig = dir.path().join("kubeconfig");
+    let port = closed_port();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: kind\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\n\
+         contexts:\n- name: kind\n  context:\n    cluster: kind\n    user: admin\ncurrent-context: kind\nusers:\n- name: admin\n  user:\n    token: abc\n"
+    );
+    std::fs::write(&kubeconfig, yaml).unwrap_or_else(|e| panic!("{e}"));
+    let junit = dir.path().join("junit.xml");
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let mut cmd =
+        command(&["--gateway-url", &url, "--health-timeout", "1s", "--junit", junit.to_str().unwrap_or_default()]);
+    cmd.env("KUBECONFIG", &kubeconfig);
+    let output = tokio::time::timeout(DEADLINE, cmd.output()).await.unwrap_or_else(|_| panic!("runner hung"));
+    let output = output.unwrap_or_else(|e| panic!("{e}"));
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "the gate fails, nothing panics: {stderr}");
+    assert!(stderr.contains("cluster: from kubeconfig"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_empty_selection_replaces_a_stale_report() {
+    let (_dir, junit) = junit_path();
+    let stale = run(&["health::health_answers", "--junit", junit.to_str().unwrap_or_default()]).await;
+    assert_eq!(stale.status.code(), Some(0));
+    assert_eq!(read_junit(&junit).tests, 1);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&junit).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+    assert_eq!(mode, 0o644, "reports are readable by a publisher running as another user");
+    let empty = run(&["no-case-has-this-name", "--junit", junit.to_str().unwrap_or_default()]).await;
+    assert_eq!(empty.status.code(), Some(4));
+    assert_eq!(read_junit(&junit).tests, 0, "the old all-pass report does not stand for this run");
+    assert_valid_junit4(&junit);
+}

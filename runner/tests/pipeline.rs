@@ -143,6 +143,11 @@ fn runner_job_is_an_indexed_job_against_the_gateway_service() {
     let spec = job.spec.unwrap_or_default();
     assert_eq!(spec.completion_mode.as_deref(), Some("Indexed"));
     assert_eq!((spec.completions, spec.parallelism), (Some(4), Some(4)));
+    assert_eq!(
+        (spec.backoff_limit_per_index, spec.max_failed_indexes),
+        (Some(0), Some(4)),
+        "a failing shard must not stop the other shards"
+    );
     let pod = spec.template.spec.unwrap_or_default();
     let runner = pod.containers.iter().find(|c| c.name == "runner").unwrap_or_else(|| panic!("no runner container"));
     let env = runner.env.clone().unwrap_or_default();

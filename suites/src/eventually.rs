@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::Failure;
 
 /// Calls `probe` every `interval` until it returns `Ok`, or fails with the last error once
-/// `deadline` has passed.
+/// `deadline` has passed. A probe still running at the deadline is cancelled.
 pub async fn eventually<T, F, Fut>(deadline: Duration, interval: Duration, mut probe: F) -> Result<T, Failure>
 where
     F: FnMut() -> Fut,
@@ -17,7 +17,10 @@ where
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        match probe().await {
+        let attempt = tokio::time::timeout_at(end, probe())
+            .await
+            .unwrap_or_else(|_| Err(Failure::infra(format!("attempt {attempts} did not finish before the deadline"))));
+        match attempt {
             Ok(value) => return Ok(value),
             Err(last) => {
                 if tokio::time::Instant::now() + interval > end {
@@ -46,6 +49,19 @@ mod tests {
         })
         .await;
         assert_eq!(got, Ok(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_probe_is_cut_at_the_deadline() {
+        let started = tokio::time::Instant::now();
+        let got: Result<(), Failure> = eventually(Duration::from_secs(2), Duration::from_millis(100), || async {
+            std::future::pending::<()>().await;
+            Ok(())
+        })
+        .await;
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+        let message = got.err().map(|f| f.message).unwrap_or_default();
+        assert!(message.contains("did not finish before the deadline"), "{message}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -54,6 +54,7 @@ fn bad_values_are_rejected_with_what_is_expected() {
         (&["--flake-attempts", "0"], "expected at least 1"),
         (&["--focus", "("], "expected a regular expression"),
         (&["--timings", "/nonexistent/junit.xml"], "cannot read --timings"),
+        (&["--partition", "duration:1/2"], "needs --timings PATH"),
     ];
     for (args, expected) in table {
         let err = resolve(args, &[]).err().unwrap_or_default();
@@ -101,6 +102,8 @@ fn ginkgo_flags_have_ginkgo_meanings() {
     assert_eq!(config.repeat, Repeat::Times(3));
     assert_eq!(config.selection.order, Order::Shuffle(9));
     assert_eq!(config.seed, Some(9));
+    let seed_alone = resolve(&["--seed", "4"], &[]).map(|c| c.selection.order);
+    assert_eq!(seed_alone, Ok(Order::Shuffle(4)));
     let config = resolve(&["--until-it-fails", "--junit-report", "/tmp/x/junit.xml", "--procs", "3"], &[])
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((config.repeat, config.jobs), (Repeat::UntilItFails, 3));

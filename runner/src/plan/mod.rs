@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 pub use filter::{IgnoredMode, NameFilter};
 pub use labels::{LabelExpr, LabelExprError};
 pub use order::{Order, Timings};
-pub use partition::{Partition, PartitionError};
+pub use partition::{Partition, PartitionError, PartitionKind};
 use suites::Case;
 
 /// What the user selected.

@@ -37,10 +37,16 @@ pub struct Stop {
 }
 
 impl Stop {
-    /// Stop scheduling; the first reason given wins.
+    /// Stop scheduling. The first reason given wins, except that an interrupt or the suite
+    /// timeout replaces `MaxFail` (they also cancel running cases, and decide the exit code).
     pub fn request(&self, reason: StopReason) {
         let mut slot = self.reason.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.is_none() {
+        let replace = match (&*slot, &reason) {
+            (None, _) => true,
+            (Some(StopReason::MaxFail(_)), StopReason::Interrupted(_) | StopReason::SuiteTimeout(_)) => true,
+            _ => false,
+        };
+        if replace {
             *slot = Some(reason);
         }
         self.soft.cancel();
@@ -97,5 +103,15 @@ mod tests {
         let started = tokio::time::Instant::now();
         stop.aborted().await;
         assert_eq!(started.elapsed(), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn an_interrupt_replaces_fail_fast_as_the_reason() {
+        let stop = Stop::default();
+        stop.request(StopReason::MaxFail(1));
+        stop.request(StopReason::Interrupted("SIGINT".into()));
+        assert_eq!(stop.reason(), Some(StopReason::Interrupted("SIGINT".into())));
+        stop.request(StopReason::SuiteTimeout(Duration::from_secs(1)));
+        assert_eq!(stop.reason(), Some(StopReason::Interrupted("SIGINT".into())));
     }
 }

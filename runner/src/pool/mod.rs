@@ -5,6 +5,7 @@
 pub mod attempt;
 pub mod cancel;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +40,8 @@ pub struct PoolTally {
     pub failed: usize,
     /// Skipped cases.
     pub skipped: usize,
+    /// Passed after failing (also counted in `passed`).
+    pub flaky: usize,
 }
 
 /// Runs `plan`, sending events to `events`, until done or stopped through `stop`.
@@ -67,6 +70,7 @@ impl Pool<'_> {
     async fn phase(&mut self, cases: &[&'static Case], limit: usize) {
         let mut pending = cases.iter().copied();
         let mut running = JoinSet::new();
+        let mut in_flight: HashMap<tokio::task::Id, (&'static Case, usize)> = HashMap::new();
         let mut lanes = vec![false; limit];
         loop {
             while running.len() < limit && !self.stop.is_stopping() {
@@ -81,30 +85,35 @@ impl Pool<'_> {
                 let (ctx, stop, events) = (self.ctx.clone(), self.stop.clone(), self.events.clone());
                 let timeout = case.timeout.unwrap_or(self.config.default_timeout);
                 let retries = self.config.retries;
-                running.spawn(async move {
+                let handle = running.spawn(async move {
                     let mut result = with_retries(case, ctx, timeout, retries, &stop, &events).await;
                     result.lane = lane;
                     result
                 });
+                in_flight.insert(handle.id(), (case, lane));
             }
             if running.is_empty() {
                 break;
             }
             tokio::select! {
-                joined = running.join_next() => {
-                    if let Some(joined) = joined {
-                        // `attempt::run` catches panics of the case itself; a JoinError here
-                        // would be a bug in the attempt code, reported rather than lost.
-                        match joined {
-                            Ok(result) => {
-                                if let Some(busy) = lanes.get_mut(result.lane) {
-                                    *busy = false;
-                                }
-                                self.finish(result);
-                            }
-                            Err(e) => self.tally.failed += usize::from(e.is_panic()),
-                        }
+                joined = running.join_next_with_id() => {
+                    // `attempt::run` catches panics of the case itself; a JoinError here would be
+                    // a bug in the retry code: the case is still reported, as failed.
+                    let (id, result) = match joined {
+                        Some(Ok((id, result))) => (id, Some(result)),
+                        Some(Err(e)) => (e.id(), None),
+                        None => continue,
+                    };
+                    let Some((case, lane)) = in_flight.remove(&id) else { continue };
+                    if let Some(busy) = lanes.get_mut(lane) {
+                        *busy = false;
                     }
+                    let result = result.unwrap_or_else(|| {
+                        let mut lost = skipped(case, "");
+                        lost.outcome = Outcome::Failed { message: "the runner lost this case's task".into(), kind: "panic" };
+                        lost
+                    });
+                    self.finish(result);
                 }
                 () = self.stop.stopping(), if !self.stop.is_stopping() => {}
             }
@@ -133,7 +142,10 @@ impl Pool<'_> {
 
     fn finish(&mut self, result: CaseResult) {
         match &result.outcome {
-            Outcome::Passed => self.tally.passed += 1,
+            Outcome::Passed => {
+                self.tally.passed += 1;
+                self.tally.flaky += usize::from(result.is_flaky());
+            }
             Outcome::Skipped { .. } => self.tally.skipped += 1,
             Outcome::Failed { .. } | Outcome::TimedOut { .. } => {
                 self.tally.failed += 1;
@@ -182,6 +194,20 @@ async fn with_retries(
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
             () = stop.aborted() => {}
+        }
+        if stop.is_stopping() {
+            // No new attempt once the run stops: the case keeps its last real failure.
+            let Some(last) = failed.pop() else { continue };
+            return CaseResult {
+                name: case.name.to_owned(),
+                area: case.area.to_owned(),
+                outcome: last.outcome,
+                duration: last.duration,
+                log: last.log,
+                started: last.started,
+                lane: 0,
+                retries: failed,
+            };
         }
     }
 }

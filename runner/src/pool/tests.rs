@@ -78,8 +78,18 @@ fn passes(_: Ctx) -> BoxFut {
 }
 
 async fn run_plan(plan: TestPlan, jobs: usize, max_fail: Option<usize>, stop: &Stop) -> (PoolTally, Vec<CaseResult>) {
+    run_plan_with_retries(plan, jobs, max_fail, 0, stop).await
+}
+
+async fn run_plan_with_retries(
+    plan: TestPlan,
+    jobs: usize,
+    max_fail: Option<usize>,
+    retries: u32,
+    stop: &Stop,
+) -> (PoolTally, Vec<CaseResult>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let config = PoolConfig { jobs, default_timeout: Duration::from_secs(5), max_fail, retries: 0 };
+    let config = PoolConfig { jobs, default_timeout: Duration::from_secs(5), max_fail, retries };
     let tally = run(&plan, &config, ctx_config(), &tx, stop).await;
     drop(tx);
     let mut results = Vec::new();
@@ -180,4 +190,35 @@ async fn cluster_cases_are_skipped_without_cluster_access() {
     let (tally, results) = run_plan(plan, 1, None, &Stop::default()).await;
     assert_eq!(tally.skipped, 1);
     assert_eq!(outcome_of(&results, "k::needs"), Some(&Outcome::Skipped { reason: "needs cluster access".into() }));
+}
+
+static FLAKY_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+fn fails_once(_: Ctx) -> BoxFut {
+    Box::pin(async move {
+        if FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) == 0 { Err(Failure::new("503 on first try")) } else { Ok(()) }
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_make_a_flaky_pass_and_keep_the_failed_attempt() {
+    let plan = TestPlan { parallel: vec![leak(Case::new("r::once", "r", fails_once))], serial: vec![], registered: 1 };
+    let (tally, results) = run_plan_with_retries(plan, 1, None, 2, &Stop::default()).await;
+    assert_eq!((tally.passed, tally.flaky, tally.failed), (1, 1, 0));
+    assert_eq!(results[0].retries.len(), 1);
+    assert!(matches!(&results[0].retries[0].outcome, Outcome::Failed { message, .. } if message == "503 on first try"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_during_retry_backoff_keeps_the_real_failure() {
+    let plan = TestPlan { parallel: vec![leak(Case::new("r::always", "r", fails))], serial: vec![], registered: 1 };
+    let stop = Stop::default();
+    let trigger = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        trigger.request_with_grace(StopReason::Interrupted("SIGINT".into()), Duration::from_secs(1));
+    });
+    let (tally, results) = run_plan_with_retries(plan, 1, None, 5, &stop).await;
+    assert_eq!(tally.failed, 1);
+    assert!(matches!(&results[0].outcome, Outcome::Failed { kind: "assertion", .. }), "{:?}", results[0].outcome);
 }

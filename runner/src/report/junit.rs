@@ -28,6 +28,8 @@ pub struct RunInfo {
     pub gate: Option<GateResult>,
     /// Whether the run finished (false while it is still going).
     pub complete: bool,
+    /// The target (embedded double, kube client) could not be set up.
+    pub setup_error: Option<String>,
 }
 
 /// Failure to write the report.
@@ -62,6 +64,16 @@ pub fn build(results: &[CaseResult], info: &RunInfo) -> Report {
         let mut case = TestCase::new("health-gate", status);
         case.set_classname("@setup").set_time(gate.elapsed);
         setup.add_test_case(case).set_time(gate.elapsed);
+        stamp(&mut setup, info.started_at);
+        report.add_test_suite(setup);
+    }
+    if let Some(error) = &info.setup_error {
+        let mut setup = TestSuite::new("@setup");
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(clean(first_line(error))).set_type("target-setup").set_description(clean(error));
+        let mut case = TestCase::new("target-setup", status);
+        case.set_classname("@setup").set_time(Duration::ZERO);
+        setup.add_test_case(case).set_time(Duration::ZERO);
         stamp(&mut setup, info.started_at);
         report.add_test_suite(setup);
     }
@@ -144,6 +156,8 @@ pub fn write_atomic(report: &Report, path: &Path) -> Result<(), JunitError> {
     };
     std::fs::create_dir_all(dir).map_err(io)?;
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    // Readable by a report publisher running as another user (tempfile creates 0600).
+    file.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(io)?;
     file.write_all(xml.as_bytes()).map_err(io)?;
     file.as_file().sync_all().map_err(io)?;
     file.persist(path).map_err(|e| io(e.error))?;

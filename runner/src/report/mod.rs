@@ -41,16 +41,18 @@ pub struct ReporterConfig {
 }
 
 /// What the reporter saw, for the exit code.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct ReportOutcome {
     /// Every case result of the last run of the selection.
     pub results: Vec<CaseResult>,
     /// The gate failed.
     pub gate_failed: bool,
+    /// The final JUnit report could not be written.
+    pub junit_error: Option<JunitError>,
 }
 
 /// Consumes events until `RunFinished` (or the channel closes), then writes JUnit (and the trace).
-pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -> Result<ReportOutcome, JunitError> {
+pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -> ReportOutcome {
     let mut info =
         RunInfo { properties: config.properties.clone(), started_at: Some(SystemTime::now()), ..RunInfo::default() };
     let mut results: Vec<CaseResult> = Vec::new();
@@ -131,8 +133,11 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
                     None if !config.quiet || result.outcome.is_failure() => say(&progress, &line),
                     None => {}
                 }
-                results.push(result.clone());
-                all_results.push(result);
+                if config.trace.is_some() {
+                    // The trace needs every attempt of every run, but not the logs.
+                    all_results.push(CaseResult { log: String::new(), ..result.clone() });
+                }
+                results.push(result);
                 info.wall = zero.elapsed();
                 snapshots.changed();
                 snapshots.flush(&results, &info);
@@ -149,10 +154,13 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
         p.finish();
     }
     snapshots.close().await;
-    junit::write_atomic(&junit::build(&results, &info), &config.junit)?;
+    let junit_error = junit::write_atomic(&junit::build(&results, &info), &config.junit).err();
     let mut text = console::failures(&results);
     text.push_str(&console::summary(&results, info.wall));
-    text.push_str(&format!("junit: {}\n", config.junit.display()));
+    match &junit_error {
+        None => text.push_str(&format!("junit: {}\n", config.junit.display())),
+        Some(e) => text.push_str(&format!("error: {e}\n")),
+    }
     if let Some(path) = &config.trace {
         match trace::write(&trace::build(zero, ready, info.gate.as_ref(), &all_results), path) {
             Ok(()) => text.push_str(&format!("trace: {} (open in https://ui.perfetto.dev)\n", path.display())),
@@ -161,7 +169,7 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
     }
     let _ = write!(std::io::stderr(), "{text}");
     let gate_failed = info.gate.as_ref().is_some_and(|g| g.error.is_some());
-    Ok(ReportOutcome { results, gate_failed })
+    ReportOutcome { results, gate_failed, junit_error }
 }
 
 /// Prints a line above the bar, or on stderr.

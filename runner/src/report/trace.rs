@@ -82,6 +82,7 @@ pub fn write(trace: &Value, path: &Path) -> std::io::Result<()> {
     };
     std::fs::create_dir_all(dir)?;
     let file = tempfile::NamedTempFile::new_in(dir)?;
+    file.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
     serde_json::to_writer(&file, trace)?;
     file.persist(path).map(drop).map_err(|e| e.error)
 }
