@@ -41,11 +41,10 @@ impl Stop {
     /// timeout replaces `MaxFail` (they also cancel running cases, and decide the exit code).
     pub fn request(&self, reason: StopReason) {
         let mut slot = self.reason.lock().unwrap_or_else(PoisonError::into_inner);
-        let replace = match (&*slot, &reason) {
-            (None, _) => true,
-            (Some(StopReason::MaxFail(_)), StopReason::Interrupted(_) | StopReason::SuiteTimeout(_)) => true,
-            _ => false,
-        };
+        let replace = matches!(
+            (&*slot, &reason),
+            (None, _) | (Some(StopReason::MaxFail(_)), StopReason::Interrupted(_) | StopReason::SuiteTimeout(_))
+        );
         if replace {
             *slot = Some(reason);
         }
