@@ -78,6 +78,8 @@ pub struct RunConfig {
     pub quiet: bool,
     /// `--nocapture` / `--show-output`: print every case's log.
     pub show_logs: bool,
+    /// Color status words: `--color always`, or `auto` on a terminal without `CI`/`NO_COLOR`.
+    pub color: bool,
     /// Exit 0 on an empty selection.
     pub allow_empty: bool,
     /// Draw the progress bar (stderr is a terminal and CI unset).
@@ -316,6 +318,13 @@ impl RunConfig {
             terse: cli.libtest.format == Some(FormatSetting::Terse),
             quiet: cli.libtest.quiet,
             show_logs: cli.libtest.nocapture || cli.libtest.show_output,
+            color: match cli.libtest.color {
+                Some(libtest_mimic::ColorSetting::Always) => true,
+                Some(libtest_mimic::ColorSetting::Never) => false,
+                Some(libtest_mimic::ColorSetting::Auto) | None => {
+                    stderr_is_terminal && !ci && env("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            },
             allow_empty: cli.allow_empty,
             interactive: stderr_is_terminal && !ci,
             timings,

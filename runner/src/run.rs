@@ -260,6 +260,7 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
         interactive: config.interactive,
         quiet: config.quiet,
         show_logs: config.show_logs,
+        color: config.color,
         trace: config.trace.clone(),
         properties,
     }

@@ -109,3 +109,24 @@ fn ginkgo_flags_have_ginkgo_meanings() {
     assert_eq!((config.repeat, config.jobs), (Repeat::UntilItFails, 3));
     assert_eq!(config.junit, PathBuf::from("/tmp/x/junit.xml"));
 }
+
+#[test]
+fn color_follows_the_flag_then_terminal_ci_and_no_color() {
+    let cli = |args: &[&str]| {
+        let mut argv = vec!["runner"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    };
+    let color = |args: &[&str], pairs: &'static [(&'static str, &'static str)], tty: bool| {
+        RunConfig::resolve(cli(args), &env(pairs), tty).map(|c| c.color).unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert!(color(&[], &[], true));
+    assert!(!color(&[], &[], false));
+    assert!(!color(&[], &[("CI", "true")], true));
+    assert!(!color(&[], &[("NO_COLOR", "1")], true));
+    assert!(color(&["--color", "always"], &[("CI", "true")], false));
+    assert!(!color(&["--color", "never"], &[], true));
+}

@@ -38,19 +38,19 @@ impl Counts {
 }
 
 /// `STATUS [duration] name` with a `[done/total]` prefix, one line per finished case.
-pub fn case_line(result: &CaseResult, done: usize, total: usize) -> String {
+pub fn case_line(result: &CaseResult, done: usize, total: usize, color: bool) -> String {
     let width = total.to_string().len();
-    let status = match &result.outcome {
-        Outcome::Passed if result.is_flaky() => {
-            format!("FLAKY {}/{}", result.retries.len() + 1, result.retries.len() + 1)
-        }
-        Outcome::Passed => "PASS".to_owned(),
-        Outcome::Failed { .. } => "FAIL".to_owned(),
-        Outcome::TimedOut { .. } => "TIMEOUT".to_owned(),
-        Outcome::Skipped { .. } => "SKIP".to_owned(),
+    // (word, ANSI color): green, magenta, red, red, yellow.
+    let (status, code) = match &result.outcome {
+        Outcome::Passed if result.is_flaky() => ("FLAKY", "35"),
+        Outcome::Passed => ("PASS", "32"),
+        Outcome::Failed { .. } => ("FAIL", "31"),
+        Outcome::TimedOut { .. } => ("TIMEOUT", "31"),
+        Outcome::Skipped { .. } => ("SKIP", "33"),
     };
+    let status = if color { format!("\x1b[1;{code}m{status:<7}\x1b[0m") } else { format!("{status:<7}") };
     let mut line =
-        format!("[{done:>width$}/{total}] {status:<7} [{:>8.3}s] {}", result.duration.as_secs_f64(), result.name);
+        format!("[{done:>width$}/{total}] {status} [{:>8.3}s] {}", result.duration.as_secs_f64(), result.name);
     if let Outcome::Skipped { reason } = &result.outcome {
         line.push_str(&format!(" ({reason})"));
     }
@@ -136,8 +136,9 @@ mod tests {
             result("a::slow", Outcome::TimedOut { after: Duration::from_secs(2) }, 2000),
             result("a::skip", Outcome::Skipped { reason: "needs cluster access".into() }, 0),
         ];
-        assert_eq!(case_line(&results[0], 1, 12), "[ 1/12] PASS    [   0.120s] a::ok");
-        assert!(case_line(&results[3], 4, 4).ends_with("a::skip (needs cluster access)"));
+        assert_eq!(case_line(&results[0], 1, 12, false), "[ 1/12] PASS    [   0.120s] a::ok");
+        assert_eq!(case_line(&results[0], 1, 12, true), "[ 1/12] \x1b[1;32mPASS   \x1b[0m [   0.120s] a::ok");
+        assert!(case_line(&results[3], 4, 4, false).ends_with("a::skip (needs cluster access)"));
         let s = summary(&results, Duration::from_millis(2500));
         assert!(s.contains("summary: 1 passed, 2 failed, 1 skipped\n"), "{s}");
         assert!(s.contains("1 timed out"), "{s}");

@@ -36,6 +36,8 @@ pub struct ReporterConfig {
     pub quiet: bool,
     /// Print every case's log, not only failed ones (`--nocapture`).
     pub show_logs: bool,
+    /// Color the status words (`--color`, `NO_COLOR`).
+    pub color: bool,
     /// Suite properties for JUnit.
     pub properties: Vec<(String, String)>,
 }
@@ -123,7 +125,7 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
                 say(&progress, &format!("RETRY   {name}: attempt {attempt} failed: {why}"));
             }
             Event::CaseFinished(result) => {
-                let mut line = console::case_line(&result, results.len() + 1, total);
+                let mut line = console::case_line(&result, results.len() + 1, total, config.color);
                 if config.show_logs && !result.outcome.is_failure() && !result.log.is_empty() {
                     line.push('\n');
                     line.push_str(&console::indent(&result.log));
