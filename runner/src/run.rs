@@ -82,6 +82,11 @@ fn print_list(plan: &TestPlan, terse: bool) {
     }
 }
 
+/// Eight lowercase hex characters.
+fn new_run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+}
+
 /// Writes the report of a run that never reached its cases: every planned case skipped, and a
 /// failed `@setup` case when `error` is not empty. Replaces any earlier report at the path.
 fn write_setup_failure(config: &RunConfig, plan: &TestPlan, error: &str) {
@@ -180,7 +185,7 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
         let _ = events.send(Event::GateFinished(result));
     }
     if gate_ok {
-        let ctx = Arc::new(suites::CtxConfig {
+        let base = suites::CtxConfig {
             http,
             gateway_url: prepared.gateway_url.clone(),
             health_url: prepared.health_url.clone(),
@@ -188,8 +193,8 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
             kube: prepared.kube.clone(),
             token: prepared.token.as_deref().map(Arc::from),
             controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
-            run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
-        });
+            run_id: String::new(),
+        };
         let pool_config = PoolConfig {
             jobs: config.jobs,
             default_timeout: config.case_timeout,
@@ -200,7 +205,10 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
         loop {
             iteration += 1;
             let _ = events.send(Event::IterationStarted { iteration });
-            let tally = pool::run(&plan, &pool_config, ctx.clone(), &events, &stop).await;
+            // A fresh run id per run of the selection: `--repeat` never trips over what an earlier
+            // run created (names and fingerprints derive from it).
+            let ctx = Arc::new(suites::CtxConfig { run_id: new_run_id(), ..base.clone() });
+            let tally = pool::run(&plan, &pool_config, ctx, &events, &stop).await;
             let again = match config.repeat {
                 Repeat::Times(runs) => iteration < runs,
                 Repeat::UntilItFails => true,

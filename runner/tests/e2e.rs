@@ -317,3 +317,27 @@ async fn an_empty_selection_replaces_a_stale_report() {
     assert_eq!(read_junit(&junit).tests, 0, "the old all-pass report does not stand for this run");
     assert_valid_junit4(&junit);
 }
+
+#[tokio::test]
+async fn each_repeated_run_uses_fresh_names() {
+    let (_dir, junit) = junit_path();
+    let output = run(&[
+        "--exact",
+        "ingestion::created_answer_has_contract_fields",
+        "--nocapture",
+        "--repeat",
+        "1",
+        "--junit",
+        junit.to_str().unwrap_or_default(),
+    ])
+    .await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let fingerprints = |text: &str| -> Vec<String> {
+        text.split("\"fingerprint\":\"").skip(1).filter_map(|rest| rest.get(..64)).map(str::to_owned).collect()
+    };
+    let (first, second) = stderr.split_once("--- run 2 of the selection ---").unwrap_or_else(|| panic!("{stderr}"));
+    let (first, second) = (fingerprints(first), fingerprints(second));
+    assert!(!first.is_empty() && !second.is_empty(), "{stderr}");
+    assert!(first.iter().all(|f| !second.contains(f)), "run 2 reused run 1's resources: {first:?} / {second:?}");
+}
