@@ -13,6 +13,8 @@ JUNIT ?= target/e2e/junit.xml
 # Workers: all CPUs unless JOBS is set. PARTITION (e.g. slice:1/3) runs one shard.
 JOBS ?=
 PARTITION ?=
+# Bearer token for gateways with auth on (a real Kubernaut Gateway always is).
+TOKEN_FILE ?=
 SHARDS ?= 3
 
 KIND_ENV = CLUSTER_NAME=$(CLUSTER_NAME) KIND_CONFIG=$(KIND_CONFIG) GATEWAY_IMAGE=$(GATEWAY_IMAGE) \
@@ -49,7 +51,7 @@ deploy: ## load the gateway image into Kind, apply the manifests, wait for rollo
 	$(KIND_ENV) bash ci/deploy.sh
 
 test-e2e-gateway: kind-up image deploy ## run the suite on Kind through the NodePort URL
-	$(KIND_ENV) JOBS=$(JOBS) PARTITION=$(PARTITION) bash ci/test-e2e-gateway.sh
+	$(KIND_ENV) JOBS=$(JOBS) PARTITION=$(PARTITION) TOKEN_FILE=$(TOKEN_FILE) bash ci/test-e2e-gateway.sh
 
 test-e2e-gateway-in-cluster: kind-up image deploy runner-image ## the suite as an Indexed Job of SHARDS pods
 	$(KIND_ENV) SHARDS=$(SHARDS) bash ci/in-cluster.sh
