@@ -2,12 +2,15 @@
 //! request-duration series grow by at least what a case did. Other cases run at the same time,
 //! so every check is growth (`after - before >= n`), never equality.
 
+use std::collections::BTreeSet;
+
 use fixtures::payloads::{Event, Webhook};
 
 use super::support::{
-    SIGNAL_NAMESPACE, cleaning_up, deployment_alert, ensure_grew, expect_created, expect_duplicate, scrape_metrics,
+    Metrics, SIGNAL_NAMESPACE, cleaning_up, deployment_alert, ensure_grew, expect_created, expect_duplicate,
+    scrape_metrics,
 };
-use crate::{Ctx, Failure, case};
+use crate::{Ctx, Failure, PROMETHEUS_PATH, case};
 
 const RECEIVED: &str = "gateway_signals_received_total";
 const DEDUPLICATED: &str = "gateway_signals_deduplicated_total";
@@ -59,15 +62,37 @@ async fn received_counter_grows(ctx: Ctx) -> Result<(), Failure> {
 }
 case!(received_counter_grows, area = "metrics", labels = ["metrics"]);
 
+/// `source_type` of the received series that Prometheus alerts use: those seen with severity
+/// `info`, which only an alert can have (an event is `critical` or `warning`, contract §5). The
+/// value itself is not fixed by the contract, so it is read, never asserted.
+fn prometheus_source_types(metrics: &Metrics) -> BTreeSet<String> {
+    metrics.label_values(RECEIVED, "source_type", &[("severity", "info")])
+}
+
 async fn event_signals_are_counted(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
-        let before = scrape_metrics(&ctx).await?.total(RECEIVED, &[]);
+        // One info alert, so the Prometheus series shows up as the one with severity="info".
+        let probe = deployment_alert("EventCountProbe", &ctx.unique("info"), SIGNAL_NAMESPACE).severity("info");
+        expect_created(&ctx.post_alert(&Webhook::with_alert(probe)).await?, &cleanup)?;
+        let first = scrape_metrics(&ctx).await?;
+        Failure::ensure(!prometheus_source_types(&first).is_empty(), || {
+            format!("after an info alert, no {RECEIVED} series has severity=\"info\" and a source_type")
+        })?;
         for i in 0..SIGNALS {
             let event = Event::warning("BackOff", "Deployment", &ctx.unique(&format!("ev{i}")), SIGNAL_NAMESPACE);
             expect_created(&ctx.post_event(&event).await?, &cleanup)?;
         }
-        let after = scrape_metrics(&ctx).await?.total(RECEIVED, &[]);
-        ensure_grew(RECEIVED, before, after, SIGNALS as f64)
+        let last = scrape_metrics(&ctx).await?;
+        // Everything known as Prometheus at either scrape is left out of both sums.
+        let prometheus: BTreeSet<String> =
+            prometheus_source_types(&first).union(&prometheus_source_types(&last)).cloned().collect();
+        let before = first.total_excluding(RECEIVED, "source_type", &prometheus);
+        let after = last.total_excluding(RECEIVED, "source_type", &prometheus);
+        ctx.log(format!(
+            "source_type values: Prometheus {prometheus:?}, all {:?}",
+            last.label_values(RECEIVED, "source_type", &[])
+        ));
+        ensure_grew(&format!("{RECEIVED} with a source_type other than {prometheus:?}"), before, after, SIGNALS as f64)
     })
     .await
 }
@@ -75,10 +100,11 @@ case!(event_signals_are_counted, area = "metrics", labels = ["metrics"]);
 
 async fn created_counter_grows(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
-        let before = scrape_metrics(&ctx).await?.total(CREATED, &[]);
+        let labels = [("status", "created")];
+        let before = scrape_metrics(&ctx).await?.total(CREATED, &labels);
         send_new_alerts(&ctx, &cleanup, "CreatedProbe").await?;
-        let after = scrape_metrics(&ctx).await?.total(CREATED, &[]);
-        ensure_grew(CREATED, before, after, SIGNALS as f64)
+        let after = scrape_metrics(&ctx).await?.total(CREATED, &labels);
+        ensure_grew(&format!("{CREATED}{{status=\"created\"}}"), before, after, SIGNALS as f64)
     })
     .await
 }
@@ -104,10 +130,14 @@ case!(deduplicated_counter_grows, area = "metrics", labels = ["metrics"]);
 
 async fn request_duration_histogram_grows(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
-        let before = scrape_metrics(&ctx).await?.histogram_count(DURATION, &[("method", "POST")]);
+        // The signal endpoint's series only: the case's own scrapes, and other cases' GETs and
+        // unknown paths, do not count.
+        let labels = [("endpoint", PROMETHEUS_PATH), ("method", "POST")];
+        let before = scrape_metrics(&ctx).await?.histogram_count(DURATION, &labels);
         send_new_alerts(&ctx, &cleanup, "DurationProbe").await?;
-        let after = scrape_metrics(&ctx).await?.histogram_count(DURATION, &[("method", "POST")]);
-        ensure_grew(&format!("{DURATION}_count{{method=\"POST\"}}"), before, after, SIGNALS as f64)
+        let after = scrape_metrics(&ctx).await?.histogram_count(DURATION, &labels);
+        let what = format!("{DURATION}_count{{endpoint=\"{PROMETHEUS_PATH}\",method=\"POST\"}}");
+        ensure_grew(&what, before, after, SIGNALS as f64)
     })
     .await
 }

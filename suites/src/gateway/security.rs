@@ -1,5 +1,6 @@
-//! Security (contract §2, §3): security headers and `X-Request-ID` on every answer, secrets never
-//! echoed in problem details, and Bearer auth on signal endpoints (checked first).
+//! Security (contract §2, §3): security headers and `X-Request-ID` on every answer under the
+//! gateway URL (health, readiness and metrics only when served there, §8), secrets never echoed
+//! in problem details, and Bearer auth on signal endpoints (checked first).
 
 use fixtures::payloads::{Event, Webhook};
 use reqwest::{Method, RequestBuilder};
@@ -7,7 +8,7 @@ use serde_json::json;
 
 use super::support::{
     SIGNAL_NAMESPACE, cleaning_up, deployment_alert, expect_created, expect_problem, oversized, post_raw, ready_url,
-    single_use,
+    single_use, under_gateway,
 };
 use crate::{Ctx, Failure, KUBERNETES_EVENT_PATH, PROMETHEUS_PATH, Response, case};
 
@@ -32,10 +33,22 @@ fn ensure_security_headers(what: &str, answer: &Response) -> Result<(), Failure>
     Ok(())
 }
 
+/// The URLs to `GET` for header checks: health, readiness and metrics only when they are served
+/// under the gateway URL (newer gateways serve them on :8081 and :9090, maybe without the
+/// middleware, contract §8), and always an unknown path under it.
+fn gateway_get_urls(ctx: &Ctx) -> Vec<String> {
+    let config = ctx.config();
+    let mut urls: Vec<String> = [config.health_url.clone(), ready_url(ctx), config.metrics_url.clone()]
+        .into_iter()
+        .filter(|url| under_gateway(ctx, url))
+        .collect();
+    urls.push(ctx.url("/no-such-path"));
+    urls
+}
+
 async fn security_headers_on_every_endpoint(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
-        let config = ctx.config();
-        for url in [config.health_url.clone(), ready_url(&ctx), config.metrics_url.clone(), ctx.url("/no-such-path")] {
+        for url in gateway_get_urls(&ctx) {
             let answer = ctx.send(ctx.request_url(Method::GET, &url)).await?;
             ensure_security_headers(&format!("GET {url} ({})", answer.status), &answer)?;
         }
@@ -61,11 +74,14 @@ case!(security_headers_on_every_endpoint, area = "security", labels = ["security
 
 async fn request_id_is_echoed_when_sent(ctx: Ctx) -> Result<(), Failure> {
     let id = ctx.unique("request-id");
-    let health = ctx.request_url(Method::GET, &ctx.config().health_url).header("X-Request-ID", &id);
-    let invalid = ctx.request(Method::POST, PROMETHEUS_PATH).header("X-Request-ID", &id).body("{");
-    let unknown = ctx.request(Method::GET, "/no-such-path").header("X-Request-ID", &id);
-    for (what, request) in [("health", health), ("invalid signal", invalid), ("unknown path", unknown)] {
-        let answer = ctx.send(request).await?;
+    let mut requests: Vec<(String, RequestBuilder)> = gateway_get_urls(&ctx)
+        .into_iter()
+        .map(|url| (format!("GET {url}"), ctx.request_url(Method::GET, &url)))
+        .collect();
+    requests.push(("invalid signal".to_owned(), ctx.request(Method::POST, PROMETHEUS_PATH).body("{")));
+    requests.push(("method not allowed".to_owned(), ctx.request(Method::GET, KUBERNETES_EVENT_PATH)));
+    for (what, request) in requests {
+        let answer = ctx.send(request.header("X-Request-ID", &id)).await?;
         Failure::ensure_eq(&format!("{what}: X-Request-ID"), answer.header("x-request-id"), Some(id.as_str()))?;
     }
     Ok(())
@@ -74,11 +90,13 @@ case!(request_id_is_echoed_when_sent, area = "security", labels = ["security"]);
 
 async fn request_id_is_unique_when_not_sent(ctx: Ctx) -> Result<(), Failure> {
     let mut ids = Vec::new();
-    for request in [
-        ctx.request_url(Method::GET, &ctx.config().health_url),
-        ctx.request_url(Method::GET, &ctx.config().health_url),
-        ctx.request(Method::POST, PROMETHEUS_PATH).body("{"),
-    ] {
+    // Each URL twice (the same URL must not repeat an id either), plus an invalid signal.
+    let mut requests: Vec<RequestBuilder> = gateway_get_urls(&ctx)
+        .iter()
+        .flat_map(|url| [ctx.request_url(Method::GET, url), ctx.request_url(Method::GET, url)])
+        .collect();
+    requests.push(ctx.request(Method::POST, PROMETHEUS_PATH).body("{"));
+    for request in requests {
         let answer = ctx.send(request).await?;
         let id = answer.header("x-request-id").unwrap_or_default().to_owned();
         Failure::ensure(uuid::Uuid::parse_str(&id).is_ok(), || format!("X-Request-ID {id:?} is not a UUID"))?;

@@ -2,6 +2,7 @@
 //! problem+json), RemediationRequests in the API (wait, phase, cleanup) and the metrics reader.
 //! Only HTTP to the gateway and the Kubernetes API through `kube`: nothing here knows the double.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -109,19 +110,48 @@ fn signalled(body: Value) -> Result<Signalled, Failure> {
     Ok(Signalled { fingerprint, name, body })
 }
 
-/// Checks one single-signal "created" body (also a 207 result) and tracks its resource.
+/// Why a case expecting a created signal is skipped when the gateway rejects it (contract §8).
+pub const REJECTED_SKIP: &str = "signal outside the gateway's managed scope (200 rejected)";
+
+/// Whether a single-signal body says `"status": "rejected"`.
+fn is_rejected(body: &Value) -> bool {
+    body.get("status").and_then(Value::as_str) == Some("rejected")
+}
+
+/// A skip when one of the `results` of a 207 body is `rejected` (contract §8).
+pub fn skip_if_any_result_rejected(body: &Value) -> Result<(), Failure> {
+    let rejected = body.get("results").and_then(Value::as_array).is_some_and(|results| results.iter().any(is_rejected));
+    if rejected { Err(Failure::skip(REJECTED_SKIP)) } else { Ok(()) }
+}
+
+/// A skip when `answer` is a 200 `rejected` (a real gateway's answer for a resource outside its
+/// managed scope, contract §8): the case cannot check creation there.
+pub fn skip_if_rejected(answer: &Response) -> Result<(), Failure> {
+    match answer.json() {
+        Ok(body) if answer.status == 200 && is_rejected(&body) => Err(Failure::skip(REJECTED_SKIP)),
+        _ => Ok(()),
+    }
+}
+
+/// Checks one single-signal "created" body (also a 207 result) and tracks its resource. A
+/// `rejected` result is a skip (contract §8).
 pub fn created_body(body: Value, cleanup: &Cleanup) -> Result<Signalled, Failure> {
     cleanup.track_answer(&body);
+    if is_rejected(&body) {
+        return Err(Failure::skip(REJECTED_SKIP));
+    }
     Failure::ensure_eq("status", body.get("status").and_then(Value::as_str), Some("created"))?;
     Failure::ensure_eq("duplicate", body.get("duplicate").and_then(Value::as_bool), Some(false))?;
     signalled(body)
 }
 
-/// Asserts a 201 created answer and tracks its resource for cleanup.
+/// Asserts a 201 created answer and tracks its resource for cleanup. A 200 `rejected` answer is
+/// a skip, not a failure: a real gateway gives it for resources outside its managed scope (§8).
 pub fn expect_created(answer: &Response, cleanup: &Cleanup) -> Result<Signalled, Failure> {
     if let Ok(body) = answer.json() {
         cleanup.track_answer(&body);
     }
+    skip_if_rejected(answer)?;
     answer.expect_status(201)?;
     created_body(answer.json()?, cleanup)
 }
@@ -193,6 +223,39 @@ pub async fn wait_for_rr(ctx: &Ctx, name: &str) -> Result<RemediationRequest, Fa
     .await
 }
 
+/// Waits until the RemediationRequest `name` exists and `check` accepts it, and returns it. For
+/// status the gateway writes (deduplication): its answer may come before the status shows.
+/// On the deadline it fails with `check`'s last complaint.
+pub async fn wait_for_rr_state<C>(ctx: &Ctx, name: &str, check: C) -> Result<RemediationRequest, Failure>
+where
+    C: Fn(&RemediationRequest) -> Result<(), Failure>,
+{
+    let api = rr_api(ctx)?;
+    let check = &check;
+    eventually(API_DEADLINE, API_INTERVAL, || {
+        let api = api.clone();
+        async move {
+            let rr = api
+                .get_opt(name)
+                .await?
+                .ok_or_else(|| Failure::new(format!("RemediationRequest {name} does not exist")))?;
+            check(&rr).map_err(|f| Failure { message: format!("RemediationRequest {name}: {}", f.message), ..f })?;
+            Ok(rr)
+        }
+    })
+    .await
+}
+
+/// Waits until `status.deduplication` of `name` is written with `occurrenceCount == count`.
+pub async fn wait_for_occurrences(ctx: &Ctx, name: &str, count: i64) -> Result<RemediationRequest, Failure> {
+    wait_for_rr_state(ctx, name, |rr| {
+        let written = rr.status.as_ref().and_then(|s| s.deduplication.as_ref());
+        let written = written.ok_or_else(|| Failure::new("status.deduplication is not written"))?;
+        Failure::ensure_eq("status.deduplication.occurrenceCount", written.occurrence_count, count)
+    })
+    .await
+}
+
 /// Writes `status.overallPhase` of `name` through the status subresource, as a controller does.
 pub async fn set_phase(ctx: &Ctx, name: &str, phase: &str) -> Result<(), Failure> {
     let patch = json!({ "status": { "overallPhase": phase } });
@@ -256,6 +319,13 @@ pub fn expect_invalid_field(answer: &Response, field: &str) -> Result<Value, Fai
     Ok(body)
 }
 
+/// Whether `url` is served under the gateway base URL. Health, readiness and metrics may live on
+/// other ports (contract §8), where the gateway's header and request-id middleware may not run.
+pub fn under_gateway(ctx: &Ctx, url: &str) -> bool {
+    url.strip_prefix(ctx.config().gateway_url.as_str())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+}
+
 /// The URL of readiness next to the health URL (`/health` → `/ready`, `/healthz` → `/readyz`).
 pub fn ready_url(ctx: &Ctx) -> String {
     let health = &ctx.config().health_url;
@@ -296,13 +366,19 @@ impl Metrics {
 
     /// Sum of the counter, gauge or untyped samples `name` whose labels include `labels`.
     pub fn total(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        use prometheus_parse::Value as V;
-        self.matching(name, labels)
-            .map(|s| match s.value {
-                V::Counter(v) | V::Gauge(v) | V::Untyped(v) => v,
-                V::Histogram(_) | V::Summary(_) => 0.0,
-            })
-            .sum()
+        positive_zero(self.matching(name, labels).map(scalar).sum())
+    }
+
+    /// The values label `label` takes on the samples `name` whose labels include `labels`.
+    pub fn label_values(&self, name: &str, label: &str, labels: &[(&str, &str)]) -> BTreeSet<String> {
+        self.matching(name, labels).filter_map(|s| s.labels.get(label)).map(str::to_owned).collect()
+    }
+
+    /// Sum of the samples `name` that carry label `label` with a value not in `excluded`.
+    pub fn total_excluding(&self, name: &str, label: &str, excluded: &BTreeSet<String>) -> f64 {
+        let samples =
+            self.matching(name, &[]).filter(|s| s.labels.get(label).is_some_and(|v| !excluded.contains(v))).map(scalar);
+        positive_zero(samples.sum())
     }
 
     /// Sum of the observation counts of histogram `name` (its `_count` series) matching `labels`.
@@ -320,6 +396,20 @@ impl Metrics {
             V::Summary(_) => "summary",
             V::Untyped(_) => "untyped",
         })
+    }
+}
+
+/// `sum` with an empty sum's `-0` shown as `0` in messages.
+fn positive_zero(sum: f64) -> f64 {
+    sum + 0.0
+}
+
+/// The value of a counter, gauge or untyped sample (0 for histograms and summaries).
+fn scalar(sample: &prometheus_parse::Sample) -> f64 {
+    use prometheus_parse::Value as V;
+    match sample.value {
+        V::Counter(v) | V::Gauge(v) | V::Untyped(v) => v,
+        V::Histogram(_) | V::Summary(_) => 0.0,
     }
 }
 
