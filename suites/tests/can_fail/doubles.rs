@@ -1,7 +1,7 @@
 //! Deliberately wrong gateways on 127.0.0.1: one that answers 200 `{}` to everything, and a
 //! proxy in front of the contract double that changes exactly one behaviour (never
-//! deduplicates, skips validation, or leaks secrets into problem details), so the cases that fail
-//! there fail for that reason only.
+//! deduplicates, skips validation, leaks secrets into problem details, counts events as alerts in
+//! its metrics, or drops `Retry-After`), so the cases that fail there fail for that reason only.
 
 use std::sync::Arc;
 
@@ -39,7 +39,17 @@ pub enum Fault {
     /// A problem answer to a signal gets the request's body and `Authorization` header appended
     /// to its `detail`, unredacted.
     LeaksSecrets,
+    /// The metrics count events under the alerts' `source_type` (the double's Event label value
+    /// is rewritten to its Prometheus one), so events have no series of their own.
+    CountsEventsAsAlerts,
+    /// Answers lose their `Retry-After` header (a 503 no longer says the gateway is only shedding
+    /// load, contract §3 step 6).
+    DropsRetryAfter,
 }
+
+/// The double's `source_type` values (read from its exposition; the suites do not know them).
+const EVENT_SOURCE_TYPE: &str = r#"source_type="kubernetes-event""#;
+const ALERT_SOURCE_TYPE: &str = r#"source_type="prometheus-alert""#;
 
 #[derive(Clone)]
 struct Proxy {
@@ -97,9 +107,16 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
     for hop in [header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::CONNECTION] {
         headers.remove(hop);
     }
+    if let Fault::DropsRetryAfter = proxy.fault {
+        headers.remove(header::RETRY_AFTER);
+    }
     match proxy.fault {
         Fault::SkipsValidation if signal && status.is_client_error() => made_up_created(headers),
         Fault::LeaksSecrets if signal && status.is_client_error() => rebuild(status, headers, leaky(&bytes, &leak)),
+        Fault::CountsEventsAsAlerts if parts.uri.path() == "/metrics" => {
+            let text = String::from_utf8_lossy(&bytes).replace(EVENT_SOURCE_TYPE, ALERT_SOURCE_TYPE);
+            rebuild(status, headers, Bytes::from(text))
+        }
         _ => rebuild(status, headers, bytes),
     }
 }

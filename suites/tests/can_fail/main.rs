@@ -7,8 +7,8 @@ mod doubles;
 mod harness;
 
 use doubles::{Fault, always_ok, proxy, serve};
-use fixtures::double::{DoubleConfig, RunningDouble};
-use harness::{TOKEN, ctx_config, run_all};
+use fixtures::double::{DoubleConfig, Faults, RunningDouble};
+use harness::{TOKEN, ctx_config, run_all, run_named};
 
 async fn contract_double() -> RunningDouble {
     let config = DoubleConfig { tokens: vec![TOKEN.to_owned()], ..DoubleConfig::default() };
@@ -24,6 +24,8 @@ async fn every_case_passes_on_the_contract_double() {
     double.shutdown().await;
 }
 
+/// Its `{}` has no `"status": "rejected"`, so the cases expecting 201 fail there rather than
+/// skip as they do on a real gateway's 200 `rejected` (contract §8).
 #[tokio::test]
 async fn every_case_fails_on_a_gateway_answering_200_to_everything() {
     let url = serve(always_ok()).await;
@@ -102,5 +104,50 @@ async fn secrecy_cases_fail_on_a_gateway_that_echoes_secrets_in_details() {
         "security::problem_detail_never_echoes_secrets",
         "security::unknown_token_is_401_and_not_echoed",
     ]);
+    double.shutdown().await;
+}
+
+/// Events counted under the alerts' `source_type`: the received counter still grows, so only the
+/// case that requires growth in a series other than the alerts' (told apart by severity `info`,
+/// which only alerts have) notices.
+#[tokio::test]
+async fn event_metrics_case_fails_on_a_gateway_that_counts_events_as_alerts() {
+    let double = contract_double().await;
+    let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::CountsEventsAsAlerts);
+    let url = serve(app).await;
+    let outcomes = run_all(&ctx_config(&url, double.kube.clone())).await;
+    outcomes.assert_exactly_failed(&["metrics::event_signals_are_counted"]);
+    double.shutdown().await;
+}
+
+/// The cases that send many signals at once, where the gateway may shed some (503 with
+/// `Retry-After`, contract §3 step 6).
+const UNDER_LOAD: &[&str] =
+    &["health::health_stays_200_during_signal_burst", "load::hundred_distinct_signals_make_hundred_requests"];
+
+/// A double answering 30% of signal requests 503 with `Retry-After` (the seed fixes which).
+async fn shedding_double() -> RunningDouble {
+    let faults = Faults { signal_503_fraction: 0.3, seed: 11, ..Faults::default() };
+    let config = DoubleConfig { tokens: vec![TOKEN.to_owned()], faults, ..DoubleConfig::default() };
+    fixtures::double::start(config).await.expect("the shedding double starts")
+}
+
+/// Shedding load is within the contract: the burst tolerates it, the load case sends again.
+#[tokio::test]
+async fn load_cases_pass_on_a_gateway_that_sheds_signals_with_retry_after() {
+    let double = shedding_double().await;
+    let outcomes = run_named(&ctx_config(&double.url, double.kube.clone()), UNDER_LOAD).await;
+    outcomes.assert_exactly_failed(&[]);
+    double.shutdown().await;
+}
+
+/// A 503 without `Retry-After` is a server error, not shedding: both cases fail.
+#[tokio::test]
+async fn load_cases_fail_on_a_gateway_that_sheds_signals_without_retry_after() {
+    let double = shedding_double().await;
+    let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::DropsRetryAfter);
+    let url = serve(app).await;
+    let outcomes = run_named(&ctx_config(&url, double.kube.clone()), UNDER_LOAD).await;
+    outcomes.assert_exactly_failed(UNDER_LOAD);
     double.shutdown().await;
 }
