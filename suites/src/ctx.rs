@@ -2,7 +2,8 @@
 //! run has cluster access), unique names, and its own log. Every request a case makes goes
 //! through here, so each carries `X-E2E-Case` and the Bearer token, and is logged (redacted).
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use reqwest::Method;
 use reqwest::header::HeaderMap;
@@ -66,6 +67,8 @@ pub struct Ctx {
     case_name: &'static str,
     log: CaseLog,
     attempt: u32,
+    /// RemediationRequests the gateway created for this case and the case has not deleted.
+    created: Arc<Mutex<BTreeSet<String>>>,
 }
 
 /// A gateway answer, read in full.
@@ -103,7 +106,7 @@ impl Response {
 impl Ctx {
     /// The context for `case_name`, logging into `log`.
     pub fn new(config: Arc<CtxConfig>, case_name: &'static str, log: CaseLog) -> Self {
-        Self { config, case_name, log, attempt: 1 }
+        Self { config, case_name, log, attempt: 1, created: Arc::default() }
     }
 
     /// The same context for attempt `attempt` (1-based) of a retried case: its unique names
@@ -186,6 +189,9 @@ impl Ctx {
         let body = String::from_utf8_lossy(&bytes).into_owned();
         let shown: String = body.chars().take(LOGGED_BODY_LIMIT).collect();
         self.log(format!("<- {status} {line}: {shown}"));
+        if matches!(status, 201 | 207) && body.contains("remediationRequestName") {
+            self.remember_created(&body);
+        }
         Ok(Response { status, headers, body })
     }
 
@@ -209,6 +215,44 @@ impl Ctx {
     /// `POST /api/v1/signals/kubernetes-event` with an event.
     pub async fn post_event(&self, event: &fixtures::payloads::Event) -> Result<Response, Failure> {
         self.post_json(KUBERNETES_EVENT_PATH, &event.to_json()).await
+    }
+
+    /// Notes every RemediationRequest a created (201) or multi-status (207) answer names.
+    fn remember_created(&self, body: &str) {
+        let Ok(value) = serde_json::from_str::<Value>(body) else { return };
+        let answers = value.get("results").and_then(Value::as_array).cloned().unwrap_or_else(|| vec![value]);
+        let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
+        for answer in answers.iter().filter(|a| a.get("status").and_then(Value::as_str) == Some("created")) {
+            if let Some(name) = answer.get("remediationRequestName").and_then(Value::as_str) {
+                created.insert(name.to_owned());
+            }
+        }
+    }
+
+    /// The case deleted `name` itself: nothing left to clean up for it.
+    pub fn forget_created(&self, name: &str) {
+        self.created.lock().unwrap_or_else(PoisonError::into_inner).remove(name);
+    }
+
+    /// Deletes what the gateway created for this case and the case left behind (it failed before
+    /// its own cleanup, timed out, or was cancelled). The runner calls this after every attempt;
+    /// best effort and logged; nothing to do without cluster access.
+    pub async fn delete_leftovers(&self) {
+        let names = std::mem::take(&mut *self.created.lock().unwrap_or_else(PoisonError::into_inner));
+        let Some(kube) = self.config.kube.clone() else { return };
+        let api: kube::Api<fixtures::crd::RemediationRequest> =
+            kube::Api::namespaced(kube, &self.config.controller_namespace);
+        let deletions = names.iter().map(|name| {
+            let api = api.clone();
+            async move { (name, api.delete(name, &kube::api::DeleteParams::default()).await) }
+        });
+        for (name, result) in futures::future::join_all(deletions).await {
+            match result {
+                Ok(_) => self.log(format!("cleanup after the case: deleted RemediationRequest {name}")),
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                Err(e) => self.log(format!("cleanup after the case: could not delete RemediationRequest {name}: {e}")),
+            }
+        }
     }
 
     fn redact(&self, text: &str) -> String {

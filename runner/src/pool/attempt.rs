@@ -11,6 +11,9 @@ use tokio::time::Instant;
 use super::cancel::{Stop, StopReason};
 use crate::events::{CaseResult, Outcome};
 
+/// Longest the runner spends deleting what a case left behind.
+const CLEANUP_DEADLINE: Duration = Duration::from_secs(10);
+
 tokio::task_local! {
     /// Set while a case's future is polled, so the panic hook knows a case panicked.
     pub static IN_CASE: &'static str;
@@ -21,9 +24,8 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
     let log = CaseLog::default();
     let started = Instant::now();
     let started_at = std::time::Instant::now();
-    let task = tokio::spawn(
-        IN_CASE.scope(case.name, (case.run)(Ctx::new(ctx.clone(), case.name, log.clone()).with_attempt(attempt))),
-    );
+    let case_ctx = Ctx::new(ctx.clone(), case.name, log.clone()).with_attempt(attempt);
+    let task = tokio::spawn(IN_CASE.scope(case.name, (case.run)(case_ctx.clone())));
     let abort = task.abort_handle();
     let outcome = tokio::select! {
         finished = tokio::time::timeout(timeout, task) => match finished {
@@ -61,6 +63,11 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
             }
         }
     };
+    // What the case created and did not delete (it failed early, timed out or was cancelled) is
+    // deleted here, within a deadline, so it cannot collide with later cases or runs.
+    if tokio::time::timeout(CLEANUP_DEADLINE, case_ctx.delete_leftovers()).await.is_err() {
+        log.line(format!("cleanup after the case did not finish within {CLEANUP_DEADLINE:?}"));
+    }
     CaseResult {
         name: case.name.to_owned(),
         area: case.area.to_owned(),

@@ -278,6 +278,7 @@ pub async fn cleanup_rr(ctx: &Ctx, name: &str) {
         Ok(_) => ctx.log(format!("cleanup: deleted RemediationRequest {name}")),
         Err(e) => ctx.log(format!("cleanup: could not delete RemediationRequest {name}: {e}")),
     }
+    ctx.forget_created(name);
 }
 
 /// A string field of a JSON answer, or a failure naming it.
