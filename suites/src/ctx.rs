@@ -36,6 +36,22 @@ pub struct CtxConfig {
 }
 
 impl CtxConfig {
+    /// A configuration for the gateway at `gateway_url` with the contract's defaults: health and
+    /// metrics under it, no cluster access, no token, `kubernaut-system`, run id `test`.
+    pub fn for_gateway(http: reqwest::Client, gateway_url: &str) -> Self {
+        let gateway_url = gateway_url.trim_end_matches('/').to_owned();
+        Self {
+            http,
+            health_url: format!("{gateway_url}/health"),
+            metrics_url: format!("{gateway_url}/metrics"),
+            gateway_url,
+            kube: None,
+            token: None,
+            controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
+            run_id: "test".to_owned(),
+        }
+    }
+
     /// `text` with the Bearer token replaced by `[REDACTED]` (for logs and failure messages,
     /// which may quote gateway answers that echo it).
     pub fn redact(&self, text: &str) -> String {

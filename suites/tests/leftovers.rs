@@ -10,16 +10,8 @@ use suites::{CaseLog, Ctx, CtxConfig};
 #[tokio::test]
 async fn created_resources_left_by_a_case_are_deleted_after_it() {
     let double = fixtures::double::start(Default::default()).await.unwrap_or_else(|e| panic!("{e}"));
-    let config = Arc::new(CtxConfig {
-        http: reqwest::Client::builder().no_proxy().build().unwrap_or_else(|e| panic!("{e}")),
-        gateway_url: double.url.clone(),
-        health_url: format!("{}/health", double.url),
-        metrics_url: format!("{}/metrics", double.url),
-        kube: Some(double.kube.clone()),
-        token: None,
-        controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
-        run_id: "leftover".into(),
-    });
+    let http = reqwest::Client::builder().no_proxy().build().unwrap_or_else(|e| panic!("{e}"));
+    let config = Arc::new(CtxConfig { kube: Some(double.kube.clone()), ..CtxConfig::for_gateway(http, &double.url) });
     let log = CaseLog::default();
     let ctx = Ctx::new(config, "test::leftovers", log.clone());
     let api: kube::Api<RemediationRequest> =

@@ -20,16 +20,7 @@ static PEAK: AtomicUsize = AtomicUsize::new(0);
 static SERIAL_OVERLAP: AtomicUsize = AtomicUsize::new(0);
 
 fn ctx_config() -> Arc<CtxConfig> {
-    Arc::new(CtxConfig {
-        http: reqwest::Client::new(),
-        gateway_url: "http://127.0.0.1:9".into(),
-        health_url: "http://127.0.0.1:9/health".into(),
-        metrics_url: "http://127.0.0.1:9/metrics".into(),
-        kube: None,
-        token: None,
-        controller_namespace: "kubernaut-system".into(),
-        run_id: "test".into(),
-    })
+    Arc::new(CtxConfig::for_gateway(reqwest::Client::new(), "http://127.0.0.1:9"))
 }
 
 fn leak(case: Case) -> &'static Case {

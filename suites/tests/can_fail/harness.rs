@@ -26,14 +26,10 @@ pub fn http() -> reqwest::Client {
 /// What a case gets when the gateway is at `url` and the cluster is `kube`.
 pub fn ctx_config(url: &str, kube: kube::Client) -> Arc<CtxConfig> {
     Arc::new(CtxConfig {
-        http: http(),
-        gateway_url: url.to_owned(),
-        health_url: format!("{url}/health"),
-        metrics_url: format!("{url}/metrics"),
         kube: Some(kube),
         token: Some(Arc::from(TOKEN)),
-        controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+        ..CtxConfig::for_gateway(http(), url)
     })
 }
 
