@@ -33,7 +33,7 @@ fn main() {
     out.push_str(&section("startup", process::startup(reps)));
     out.push_str(&section("memory", process::memory()));
     let throughput_for = if full { Duration::from_secs(5) } else { Duration::from_secs(2) };
-    out.push_str(&section("throughput", measure::throughput(throughput_for)));
+    out.push_str(&section("throughput", measure::throughput(throughput_for, reps)));
     out.push_str(&section("nextest", process::nextest_vs_runner()));
     out.push_str(&section("stress", process::stress(if full { 20 } else { 3 })));
     print!("{out}");

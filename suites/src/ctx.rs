@@ -250,6 +250,11 @@ impl Ctx {
         self.created.lock().unwrap_or_else(PoisonError::into_inner).remove(name);
     }
 
+    /// Whether the case left RemediationRequests behind (see [`Ctx::delete_leftovers`]).
+    pub fn has_leftovers(&self) -> bool {
+        !self.created.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+    }
+
     /// Deletes what the gateway created for this case and the case left behind (it failed before
     /// its own cleanup, timed out, or was cancelled). The runner calls this after every attempt;
     /// best effort and logged; nothing to do without cluster access.

@@ -27,7 +27,9 @@ async fn created_resources_left_by_a_case_are_deleted_after_it() {
     // The case deleted the first itself; only the second is a leftover.
     api.delete(&names[0], &Default::default()).await.unwrap_or_else(|e| panic!("{e}"));
     ctx.forget_created(&names[0]);
+    assert!(ctx.has_leftovers());
     ctx.delete_leftovers().await;
+    assert!(!ctx.has_leftovers());
     assert!(api.get_opt(&names[1]).await.unwrap_or_else(|e| panic!("{e}")).is_none(), "leftover deleted");
     let text = log.contents();
     assert!(text.contains(&format!("deleted RemediationRequest {}", names[1])), "{text}");

@@ -65,7 +65,7 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
     };
     // What the case created and did not delete (it failed early, timed out or was cancelled) is
     // deleted here, within a deadline, so it cannot collide with later cases or runs.
-    if tokio::time::timeout(CLEANUP_DEADLINE, case_ctx.delete_leftovers()).await.is_err() {
+    if case_ctx.has_leftovers() && tokio::time::timeout(CLEANUP_DEADLINE, case_ctx.delete_leftovers()).await.is_err() {
         log.line(format!("cleanup after the case did not finish within {CLEANUP_DEADLINE:?}"));
     }
     CaseResult {
