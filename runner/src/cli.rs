@@ -67,6 +67,11 @@ pub struct Cli {
     #[arg(long, visible_alias = "junit-report", value_name = "PATH")]
     pub junit: Option<PathBuf>,
 
+    /// Write only what the junit-4 XSD allows: retried attempts go to system-out instead of
+    /// flakyFailure/rerunFailure elements (for strict schema validators).
+    #[arg(long)]
+    pub junit_strict: bool,
+
     /// Recorded durations for longest-first order and duration shards
     /// [default: the previous report at the --junit path, when present].
     #[arg(long, value_name = "PATH")]

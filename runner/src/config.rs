@@ -62,6 +62,8 @@ pub struct RunConfig {
     pub suite_timeout: Option<Duration>,
     /// JUnit path.
     pub junit: PathBuf,
+    /// Only junit-4 XSD elements in the report.
+    pub junit_strict: bool,
     /// What to run.
     pub selection: Selection,
     /// Stop scheduling after this many failures.
@@ -310,6 +312,7 @@ impl RunConfig {
             case_timeout: cli.timeout.unwrap_or(DEFAULT_CASE_TIMEOUT),
             suite_timeout: cli.suite_timeout,
             junit,
+            junit_strict: cli.junit_strict,
             selection,
             max_fail,
             token,

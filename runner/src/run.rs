@@ -269,6 +269,7 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
         quiet: config.quiet,
         show_logs: config.show_logs,
         color: config.color,
+        strict_junit4: config.junit_strict,
         trace: config.trace.clone(),
         properties,
     }

@@ -98,6 +98,12 @@ async fn overload_with_retries_passes_and_reports_flaky_cases() {
     // The same run with flaky cases counted as failures fails.
     let strict = run(&[all.as_slice(), &["--flaky-result", "fail"]].concat()).await;
     assert_eq!(strict.status.code(), Some(1), "{:?}", texts(&strict));
+    // For strict junit-4 validators the attempts go to system-out and the file validates.
+    let schema = run(&[all.as_slice(), &["--junit-strict"]].concat()).await;
+    assert_eq!(schema.status.code(), Some(0), "{:?}", texts(&schema));
+    let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+    assert!(!xml.contains("flakyFailure") && xml.contains("attempt 1 of"), "{xml}");
+    assert_valid_junit4(&junit);
 }
 
 #[tokio::test]

@@ -30,6 +30,9 @@ pub struct RunInfo {
     pub complete: bool,
     /// The target (embedded double, kube client) could not be set up.
     pub setup_error: Option<String>,
+    /// Write only what the junit-4 XSD knows: retried attempts go to system-out instead of
+    /// flakyFailure/rerunFailure elements (`--junit-strict`).
+    pub strict_junit4: bool,
 }
 
 /// Failure to write the report.
@@ -82,7 +85,7 @@ pub fn build(results: &[CaseResult], info: &RunInfo) -> Report {
         suite.add_property((clean(name), clean(value)));
     }
     suite.add_property(("complete", if info.complete { "true" } else { "false" }));
-    suite.add_test_cases(results.iter().map(test_case));
+    suite.add_test_cases(results.iter().map(|r| test_case(r, info.strict_junit4)));
     suite.set_time(info.wall);
     stamp(&mut suite, info.started_at);
     report.add_test_suite(suite);
@@ -96,7 +99,7 @@ fn stamp(suite: &mut TestSuite, started_at: Option<SystemTime>) {
     suite.extra.insert("hostname".into(), clean(&hostname()).into());
 }
 
-fn test_case(result: &CaseResult) -> TestCase {
+fn test_case(result: &CaseResult, strict: bool) -> TestCase {
     let status = match &result.outcome {
         Outcome::Passed => TestCaseStatus::success(),
         Outcome::Failed { message, kind } => {
@@ -118,14 +121,40 @@ fn test_case(result: &CaseResult) -> TestCase {
     };
     let mut status = status;
     // A retried case stays one testcase: earlier failed attempts become <flakyFailure> (it passed
-    // in the end) or <rerunFailure> (it never passed).
-    status.add_reruns(result.retries.iter().map(rerun));
+    // in the end) or <rerunFailure> (it never passed) — or, for strict junit-4 consumers, lines
+    // of its system-out.
+    let mut out = String::new();
+    if strict {
+        for (i, attempt) in result.retries.iter().enumerate() {
+            out.push_str(&format!(
+                "attempt {} of {} failed: {}\n",
+                i + 1,
+                result.retries.len() + 1,
+                describe(&attempt.outcome)
+            ));
+            out.push_str(&attempt.log);
+        }
+    } else {
+        status.add_reruns(result.retries.iter().map(rerun));
+    }
     let mut case = TestCase::new(clean(&result.name), status);
     case.set_classname(clean(&result.area)).set_time(result.duration);
-    if result.outcome.is_failure() && !result.log.is_empty() {
-        case.set_system_out(clean(&cap(&result.log, SYSTEM_OUT_LIMIT)));
+    if result.outcome.is_failure() {
+        out.push_str(&result.log);
+    }
+    if !out.is_empty() {
+        case.set_system_out(clean(&cap(&out, SYSTEM_OUT_LIMIT)));
     }
     case
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Failed { message, kind } => format!("{kind}: {}", first_line(message)),
+        Outcome::TimedOut { after } => format!("timeout after {after:?}"),
+        Outcome::Passed => "passed".to_owned(),
+        Outcome::Skipped { reason } => format!("skipped: {reason}"),
+    }
 }
 
 fn rerun(attempt: &FailedAttempt) -> TestRerun {
@@ -237,11 +266,20 @@ mod tests {
         flaky.retries = vec![failed_attempt("503 first")];
         let mut broken = result("a::broken", Outcome::Failed { message: "still 503".into(), kind: "assertion" }, "");
         broken.retries = vec![failed_attempt("503 one"), failed_attempt("503 two")];
+        let (flaky_clone, broken_clone) = (flaky.clone(), broken.clone());
         let xml = to_xml(&build(&[flaky, broken], &RunInfo::default())).unwrap_or_default();
         assert_eq!(xml.matches("<testcase ").count(), 2, "{xml}");
         assert_eq!(xml.matches("<flakyFailure").count(), 1, "{xml}");
         assert_eq!(xml.matches("<rerunFailure").count(), 2, "{xml}");
         assert!(xml.contains(r#"message="503 first" type="assertion""#), "{xml}");
+        let strict = to_xml(&build(
+            &[flaky_clone.clone(), broken_clone.clone()],
+            &RunInfo { strict_junit4: true, ..RunInfo::default() },
+        ))
+        .unwrap_or_default();
+        assert!(!strict.contains("flakyFailure") && !strict.contains("rerunFailure"), "{strict}");
+        assert!(strict.contains("attempt 1 of 2 failed: assertion: 503 first"), "{strict}");
+        assert!(strict.contains("attempt 2 of 3 failed: assertion: 503 two"), "{strict}");
         let parsed = Report::deserialize_from_str(&xml).map_err(|e| e.to_string());
         let cases: Vec<_> = parsed.iter().flat_map(|r| &r.test_suites).flat_map(|s| &s.test_cases).collect();
         assert!(matches!(&cases[0].status, TestCaseStatus::Success { flaky_runs } if flaky_runs.len() == 1));

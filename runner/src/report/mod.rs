@@ -38,6 +38,8 @@ pub struct ReporterConfig {
     pub show_logs: bool,
     /// Color the status words (`--color`, `NO_COLOR`).
     pub color: bool,
+    /// Only junit-4 XSD elements in the report (`--junit-strict`).
+    pub strict_junit4: bool,
     /// Suite properties for JUnit.
     pub properties: Vec<(String, String)>,
 }
@@ -55,8 +57,12 @@ pub struct ReportOutcome {
 
 /// Consumes events until `RunFinished` (or the channel closes), then writes JUnit (and the trace).
 pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -> ReportOutcome {
-    let mut info =
-        RunInfo { properties: config.properties.clone(), started_at: Some(SystemTime::now()), ..RunInfo::default() };
+    let mut info = RunInfo {
+        properties: config.properties.clone(),
+        started_at: Some(SystemTime::now()),
+        strict_junit4: config.strict_junit4,
+        ..RunInfo::default()
+    };
     let mut results: Vec<CaseResult> = Vec::new();
     let mut all_results: Vec<CaseResult> = Vec::new();
     let mut total = 0;
