@@ -6,6 +6,7 @@ pub mod health;
 pub mod ingestion;
 pub mod load;
 pub mod metrics;
+pub mod scrape;
 pub mod security;
 pub mod support;
 pub mod validation;
