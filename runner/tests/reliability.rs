@@ -51,7 +51,7 @@ async fn gate_gives_up_on_a_gateway_that_never_turns_healthy() {
 async fn gateway_stopping_mid_run_fails_cases_with_the_url_and_completes_the_report() {
     let (_dir, junit) = junit_path();
     let output =
-        run(&["--double-fault", "latency=50ms,stop-after=400ms", "--order", "name", "--junit", &junit_arg(&junit)])
+        run(&["--double-fault", "latency=50ms,stop-after=1500ms", "--order", "name", "--junit", &junit_arg(&junit)])
             .await;
     let (_, stderr) = texts(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
