@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod describe;
 pub mod events;
 pub mod gate;
 pub mod merge;

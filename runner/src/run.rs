@@ -1,17 +1,17 @@
 //! One run, top to bottom: plan → list or target → reporter → gate → pool → exit code. Signals
 //! and the suite timeout feed the same `Stop`; the exit code is a value handed back to `main`.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::config::{JobsSource, Repeat, RunConfig};
+use crate::config::{Repeat, RunConfig};
+use crate::describe;
 use crate::events::Event;
 use crate::gate::HealthGate;
-use crate::plan::{self, Order, TestPlan};
+use crate::plan::{self, TestPlan};
 use crate::pool::{self, PoolConfig, Stop, StopReason};
 use crate::report::{self, ReporterConfig};
 use crate::target::{self, Prepared};
@@ -45,11 +45,11 @@ pub fn run(config: RunConfig) -> Exit {
         }
     };
     if config.list {
-        print_list(&plan, config.terse);
+        describe::print_list(&plan, config.terse);
         return Exit::Passed;
     }
     if config.dry_run {
-        print_dry_run(&plan, &config);
+        describe::print_dry_run(&plan, &config);
         return Exit::Passed;
     }
     if plan.is_empty() {
@@ -72,16 +72,6 @@ pub fn run(config: RunConfig) -> Exit {
     runtime.block_on(execute(config, plan))
 }
 
-fn print_list(plan: &TestPlan, terse: bool) {
-    let mut out = std::io::stdout().lock();
-    for case in plan.cases() {
-        let _ = writeln!(out, "{}: test", case.name);
-    }
-    if !terse {
-        let _ = writeln!(out, "\n{} tests, 0 benchmarks", plan.len());
-    }
-}
-
 /// Eight lowercase hex characters.
 fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
@@ -100,35 +90,6 @@ fn write_setup_failure(config: &RunConfig, plan: &TestPlan, error: &str) {
     let report = crate::report::junit::build(&results, &info);
     if let Err(e) = crate::report::junit::write_atomic(&report, &config.junit) {
         eprintln!("error: {e}");
-    }
-}
-
-/// `--dry-run`: what would run, in which order, with the recorded durations.
-fn print_dry_run(plan: &TestPlan, config: &RunConfig) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "dry run: {} of {} registered cases would run ({} parallel on {} workers, then {} serial); nothing is sent",
-        plan.len(),
-        plan.registered,
-        plan.parallel.len(),
-        config.jobs,
-        plan.serial.len()
-    );
-    let _ =
-        writeln!(out, "partition: {}", config.selection.partition.map_or_else(|| "none".to_owned(), |p| p.to_string()));
-    let _ = writeln!(out, "timings: {}", config.timings_source);
-    let order = match config.selection.order {
-        Order::Shuffle(seed) => format!("shuffled with --seed {seed}"),
-        Order::LongestFirst => "longest recorded duration first".to_owned(),
-        Order::Name => "by name".to_owned(),
-    };
-    let _ = writeln!(out, "order: {order}");
-    for (phase, cases) in [("parallel", &plan.parallel), ("serial", &plan.serial)] {
-        for case in cases {
-            let recorded = config.timings.get(case.name).map_or_else(|| "unknown".to_owned(), |d| format!("{d:.3?}"));
-            let _ = writeln!(out, "  {phase:<8} {:<60} [{}] recorded {recorded}", case.name, case.labels.join(", "));
-        }
     }
 }
 
@@ -158,7 +119,7 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     let (events, receiver) = mpsc::unbounded_channel();
     let reporter = tokio::spawn(report::run(receiver, reporter_config(&config, &prepared)));
     let _ = events.send(Event::RunStarted {
-        banner: banner(&config, &plan, &prepared),
+        banner: describe::banner(&config, &plan, &prepared),
         total: plan.len(),
         at: crate::process_start(),
         ready: std::time::Instant::now(),
@@ -253,7 +214,7 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
         ("target".to_owned(), prepared.gateway_url.clone()),
         ("embedded".to_owned(), prepared.double.is_some().to_string()),
         ("jobs".to_owned(), config.jobs.to_string()),
-        ("partition".to_owned(), config.selection.partition.map_or_else(|| "none".to_owned(), |p| p.to_string())),
+        ("partition".to_owned(), describe::partition_text(config)),
         ("runner.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
     ];
     if let Some(seed) = config.seed {
@@ -261,7 +222,7 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
     }
     properties.push(("retries".to_owned(), config.retries.to_string()));
     if let Some(labels) = &config.selection.labels {
-        properties.push(("label-filter".to_owned(), format!("{labels:?}")));
+        properties.push(("label-filter".to_owned(), labels.to_string()));
     }
     ReporterConfig {
         junit: config.junit.clone(),
@@ -273,62 +234,6 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
         trace: config.trace.clone(),
         properties,
     }
-}
-
-fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<String> {
-    let jobs_from = match config.jobs_source {
-        JobsSource::Flag => "from -j/--jobs",
-        JobsSource::TestThreads => "from --test-threads",
-        JobsSource::Env => "from E2E_JOBS",
-        JobsSource::Cpus => "all CPUs, std::thread::available_parallelism",
-    };
-    let fmt_opt = |d: Option<Duration>| d.map_or_else(|| "none".to_owned(), |d| format!("{d:?}"));
-    vec![
-        prepared.description.clone(),
-        prepared.kube_description.clone(),
-        format!("health: {} (one gate before any case, deadline {:?})", prepared.health_url, config.health_timeout),
-        format!("workers: {} ({jobs_from})", config.jobs),
-        format!(
-            "cases: {} selected of {} registered ({} parallel, {} serial)",
-            plan.len(),
-            plan.registered,
-            plan.parallel.len(),
-            plan.serial.len()
-        ),
-        format!(
-            "timeouts: {:?} per case (unless a case sets its own), suite {}, interrupt grace {INTERRUPT_GRACE:?}",
-            config.case_timeout,
-            fmt_opt(config.suite_timeout)
-        ),
-        format!("partition: {}", config.selection.partition.map_or_else(|| "none".to_owned(), |p| p.to_string())),
-        format!(
-            "order: {}; timings: {}",
-            match config.selection.order {
-                Order::Shuffle(seed) => format!("shuffled with --seed {seed}"),
-                Order::LongestFirst => "longest recorded duration first (unknown first)".to_owned(),
-                Order::Name => "by name".to_owned(),
-            },
-            config.timings_source
-        ),
-        format!(
-            "retries: {} (flaky cases {} the run); runs: {}",
-            config.retries,
-            if config.flaky_fails { "fail" } else { "pass" },
-            match config.repeat {
-                Repeat::Times(n) => n.to_string(),
-                Repeat::UntilItFails => "until one fails".to_owned(),
-            }
-        ),
-        format!(
-            "token: {}",
-            match (&config.token, &prepared.double) {
-                (Some(_), _) => "from --token-file (redacted)",
-                (None, Some(_)) => "generated for the embedded double (redacted)",
-                (None, None) => "none",
-            }
-        ),
-        format!("junit: {}", config.junit.display()),
-    ]
 }
 
 async fn listen_for_signals(stop: Stop, events: mpsc::UnboundedSender<Event>) {

@@ -61,6 +61,33 @@ impl LabelExpr {
     }
 }
 
+/// Canonical text: `!` binds tightest, then `&&`, then `||`; parentheses only where needed.
+impl std::fmt::Display for LabelExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // An `||` under an `&&` needs parentheses; nothing else does.
+        let grouped = |e: &LabelExpr, f: &mut std::fmt::Formatter<'_>, inside_and: bool| {
+            if inside_and && matches!(e, LabelExpr::Or(..)) { write!(f, "({e})") } else { write!(f, "{e}") }
+        };
+        match self {
+            LabelExpr::Label(label) => write!(f, "{label}"),
+            LabelExpr::Not(inner) => match inner.as_ref() {
+                LabelExpr::Label(_) | LabelExpr::Not(_) => write!(f, "!{inner}"),
+                _ => write!(f, "!({inner})"),
+            },
+            LabelExpr::And(a, b) => {
+                grouped(a, f, true)?;
+                write!(f, " && ")?;
+                grouped(b, f, true)
+            }
+            LabelExpr::Or(a, b) => {
+                grouped(a, f, false)?;
+                write!(f, " || ")?;
+                grouped(b, f, false)
+            }
+        }
+    }
+}
+
 fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     let mut tokens = Vec::new();
     let mut chars = text.chars().peekable();
@@ -189,6 +216,22 @@ mod tests {
             let parsed = LabelExpr::parse(expr);
             assert!(parsed.is_ok(), "{expr}: {parsed:?}");
             assert_eq!(parsed.map(|e| e.matches(labels)), Ok(*want), "{expr} on {labels:?}");
+        }
+    }
+
+    #[test]
+    fn display_is_canonical_and_parses_back_to_the_same_tree() {
+        for (text, canonical) in [
+            ("A,b", "a || b"),
+            ("!(a || b) && c", "!(a || b) && c"),
+            ("(a || b) && !c", "(a || b) && !c"),
+            ("a || b && c", "a || b && c"),
+            ("!!a", "!!a"),
+        ] {
+            let parsed = LabelExpr::parse(text).map_err(|e| e.to_string());
+            let shown = parsed.as_ref().map(ToString::to_string);
+            assert_eq!(shown.as_deref(), Ok(canonical), "{text}");
+            assert_eq!(LabelExpr::parse(canonical).map_err(|e| e.to_string()), parsed, "{text}");
         }
     }
 

@@ -22,6 +22,16 @@ pub enum Order {
     Shuffle(u64),
 }
 
+impl std::fmt::Display for Order {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Order::LongestFirst => write!(f, "longest recorded duration first (unknown first)"),
+            Order::Name => write!(f, "by name"),
+            Order::Shuffle(seed) => write!(f, "shuffled with --seed {seed}"),
+        }
+    }
+}
+
 /// Sorts `items` in place per `order`.
 pub fn apply<T>(items: &mut [T], order: Order, timings: &Timings, name: impl Fn(&T) -> &str) {
     items.sort_by(|a, b| name(a).cmp(name(b)));
