@@ -1,8 +1,6 @@
 //! Single flag and environment values: parsing and checking each one, with the error that says
 //! what is expected. Called only by `RunConfig::resolve`.
 
-use std::path::PathBuf;
-
 use super::{ConfigError, Env, Target};
 use crate::plan::{Partition, Timings};
 
@@ -123,12 +121,9 @@ pub(super) fn check_junit_dir(path: &std::path::Path) -> Result<(), ConfigError>
     if path.is_dir() {
         return Err(fail("it is a directory".into()));
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-    tempfile::NamedTempFile::new_in(&dir).map(drop).map_err(|e| fail(format!("{} is not writable: {e}", dir.display())))
+    let dir = crate::report::atomic::parent_dir(path);
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    tempfile::NamedTempFile::new_in(dir).map(drop).map_err(|e| fail(format!("{} is not writable: {e}", dir.display())))
 }
 
 pub(super) fn read_token(path: &std::path::Path) -> Result<String, ConfigError> {

@@ -1,7 +1,6 @@
 //! JUnit XML (quick-junit): maps case results to `testsuites > testsuite > testcase`, keeps the
 //! output schema-valid (junit-4 XSD), and writes the file atomically (temp file + rename).
 
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -178,19 +177,8 @@ fn rerun(attempt: &FailedAttempt) -> TestRerun {
 /// Writes `report` to `path` atomically: a temp file in the same directory, then a rename.
 pub fn write_atomic(report: &Report, path: &Path) -> Result<(), JunitError> {
     let xml = to_xml(report)?;
-    let io = |source| JunitError::Io { path: path.display().to_string(), source };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    // Readable by a report publisher running as another user (tempfile creates 0600).
-    file.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(io)?;
-    file.write_all(xml.as_bytes()).map_err(io)?;
-    file.as_file().sync_all().map_err(io)?;
-    file.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    super::atomic::write(path, xml.as_bytes())
+        .map_err(|source| JunitError::Io { path: path.display().to_string(), source })
 }
 
 /// Serializes `report` as junit-4 XSD-valid XML. quick-junit always writes a `skipped` count on

@@ -3,6 +3,7 @@
 //! rewritten (atomically, `complete=false`) as cases finish, so a killed run still leaves a valid
 //! report, and written a last time when the run ends — also on gate failure, timeout or interrupt.
 
+pub mod atomic;
 pub mod console;
 pub mod junit;
 mod progress;

@@ -76,15 +76,7 @@ fn span(name: &str, tid: usize, ts: u64, dur: u64, outcome: &Outcome, attempt: u
 
 /// Writes the trace to `path` atomically.
 pub fn write(trace: &Value, path: &Path) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let file = tempfile::NamedTempFile::new_in(dir)?;
-    file.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-    serde_json::to_writer(&file, trace)?;
-    file.persist(path).map(drop).map_err(|e| e.error)
+    super::atomic::write(path, &serde_json::to_vec(trace)?)
 }
 
 #[cfg(test)]
