@@ -159,10 +159,10 @@ impl Ctx {
 
     /// A DNS-safe name unique to this run and case: `<tag>-<run>-<case hash>`, at most 63 chars.
     pub fn unique(&self, tag: &str) -> String {
-        let mut hash: u32 = 0x811c_9dc5;
-        for b in self.case_name.bytes() {
-            hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
+        let mut hasher = fnv::FnvHasher::default();
+        std::hash::Hasher::write(&mut hasher, self.case_name.as_bytes());
+        // Eight hex digits are plenty to tell the cases of one run apart.
+        let hash = std::hash::Hasher::finish(&hasher) as u32;
         let tag: String = tag
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
