@@ -143,7 +143,7 @@ pub enum ConfigError {
     },
     /// Bad worker count.
     #[error(
-        "invalid worker count `{value}` from {source_name}: expected a whole number of at least 1, or Nx for N × CPUs (e.g. 8 or 4x)"
+        "invalid worker count `{value}` from {source_name}: expected a whole number from 1 to 1024, or Nx for N × CPUs (e.g. 8 or 4x)"
     )]
     Jobs {
         /// Value.
@@ -157,11 +157,11 @@ pub enum ConfigError {
     /// Bad label expression.
     #[error(transparent)]
     Labels(#[from] LabelExprError),
-    /// JUnit directory unusable.
-    #[error(
-        "cannot write the JUnit report to {path}: {problem}; pass --junit PATH (or E2E_JUNIT) with a writable directory"
-    )]
-    Junit {
+    /// A report path (`--junit`, `--trace`) that cannot be replaced by a regular file.
+    #[error("cannot write {flag} to {path}: {problem}; pass {flag} a file path in a writable directory")]
+    ReportPath {
+        /// Which flag.
+        flag: &'static str,
         /// Path.
         path: String,
         /// Why.
@@ -214,8 +214,17 @@ impl RunConfig {
             .junit
             .or_else(|| env("E2E_JUNIT").filter(|v| !v.is_empty()).map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_JUNIT));
-        if !cli.libtest.list {
-            check_junit_dir(&junit)?;
+        if !cli.libtest.list && !cli.dry_run {
+            check_report_path("--junit", &junit)?;
+            if let Some(trace) = &cli.trace {
+                check_report_path("--trace", trace)?;
+                if same_file(trace, &junit) {
+                    return Err(ConfigError::Flag(format!(
+                        "--trace and --junit both name {}: the trace would overwrite the report; give them different paths",
+                        junit.display()
+                    )));
+                }
+            }
         }
         let token = match &cli.token_file {
             Some(path) => Some(read_token(path)?),
@@ -345,7 +354,7 @@ impl RunConfig {
 
 mod values;
 
-use values::{check_junit_dir, load_timings, parse_faults, random_seed, read_token, resolve_partition};
+use values::{check_report_path, load_timings, parse_faults, random_seed, read_token, resolve_partition, same_file};
 pub use values::{check_url, parse_jobs};
 
 #[cfg(test)]
