@@ -213,3 +213,20 @@ async fn a_stop_during_retry_backoff_keeps_the_real_failure() {
     assert_eq!(tally.failed, 1);
     assert!(matches!(&results[0].outcome, Outcome::Failed { kind: "assertion", .. }), "{:?}", results[0].outcome);
 }
+
+#[test]
+fn messages_are_redacted_before_they_are_cut() {
+    let token = "tok-0123456789abcdef";
+    let ctx = CtxConfig { token: Some(Arc::from(token)), ..(*ctx_config()).clone() };
+    for offset in 0..token.len() + 2 {
+        let padding = "x".repeat(attempt::MAX_MESSAGE_BYTES - offset);
+        let text = format!("{padding}{token}{}", "y".repeat(100));
+        let cut = attempt::message(&ctx, &text);
+        assert!(cut.len() < attempt::MAX_MESSAGE_BYTES + 64, "{}", cut.len());
+        // No prefix of the token of 4 or more characters survives, wherever the cut falls.
+        let tail = &cut[cut.len().saturating_sub(200)..];
+        assert!(!tail.contains(&token[..4]), "offset {offset}: {tail}");
+    }
+    let long = "é".repeat(attempt::MAX_MESSAGE_BYTES);
+    assert!(attempt::message(&ctx, &long).ends_with("more bytes cut]"));
+}

@@ -102,7 +102,7 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
                             gate.url, gate.attempts, gate.elapsed
                         ),
                     ),
-                    Some(error) => say(&progress, error),
+                    Some(error) => say(&progress, &console::printable(error)),
                 }
                 info.gate = Some(gate);
             }
@@ -125,7 +125,9 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
             }
             Event::CaseRetrying { name, attempt, outcome } => {
                 let why = match outcome {
-                    Outcome::Failed { message, .. } => message.lines().next().unwrap_or_default().to_owned(),
+                    Outcome::Failed { message, .. } => {
+                        console::printable(message.lines().next().unwrap_or_default()).into_owned()
+                    }
                     Outcome::TimedOut { after } => format!("timed out after {after:?}"),
                     _ => String::new(),
                 };

@@ -1,0 +1,96 @@
+//! The runner against targets and moments that try to make it lie or leak: redirects off the
+//! target, a kill during the health gate (the report must still be this run's), SIGHUP, leftover
+//! temp files of a killed writer. Each test fails on a runner without the matching guard.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use support::*;
+use tokio::io::BufReader;
+
+fn arg(path: &std::path::Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+fn property<'a>(report: &'a quick_junit::Report, name: &str) -> Option<&'a str> {
+    report.test_suites.iter().flat_map(|s| &s.properties).find(|p| p.name.as_str() == name).map(|p| p.value.as_str())
+}
+
+/// Answers every request with `answer` (a whole HTTP/1.1 response) on 127.0.0.1; counts requests.
+fn fixed_server(answer: String) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}")));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut head = [0u8; 4096];
+            let _ = stream.read(&mut head);
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn a_redirect_off_the_target_is_an_answer_not_a_hop() {
+    let healthy = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".to_owned();
+    let (elsewhere, elsewhere_hits) = fixed_server(healthy);
+    let redirect =
+        format!("HTTP/1.1 302 Found\r\nLocation: {elsewhere}/health\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let (target, _) = fixed_server(redirect);
+    let (_dir, junit) = junit_path();
+    let output =
+        run(&["--gateway-url", &target, "--kube", "none", "--health-timeout", "1s", "--junit", &arg(&junit)]).await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "a 302 is not healthy: {stderr}");
+    assert_eq!(elsewhere_hits.load(Ordering::SeqCst), 0, "the runner followed the redirect: {stderr}");
+}
+
+#[tokio::test]
+async fn a_run_killed_during_the_gate_leaves_its_own_report_not_the_last_one() {
+    let (_dir, junit) = junit_path();
+    let old = "<testsuites name=\"an earlier run\" tests=\"70\"/>";
+    std::fs::create_dir_all(junit.with_file_name("")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&junit, old).unwrap_or_else(|e| panic!("{e}"));
+    let leftover = junit.with_file_name(".junit.xml.partial-Ab12Cd");
+    std::fs::write(&leftover, "half a report").unwrap_or_else(|e| panic!("{e}"));
+    let gateway = format!("http://127.0.0.1:{}", closed_port());
+    let mut child =
+        command(&["--gateway-url", &gateway, "--kube", "none", "--health-timeout", "60s", "--junit", &arg(&junit)])
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn: {e}"));
+    let mut stderr = BufReader::new(child.stderr.take().unwrap_or_else(|| panic!("no stderr")));
+    wait_for_line(&mut stderr, "health").await;
+    let _ = child.start_kill();
+    let _ = tokio::time::timeout(DEADLINE, child.wait()).await;
+    let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+    assert!(!xml.contains("an earlier run"), "the earlier run's report survived: {xml}");
+    assert_eq!(property(&read_junit(&junit), "complete"), Some("false"), "{xml}");
+    assert_valid_junit4(&junit);
+    assert!(!leftover.exists(), "a killed writer's temp file is left next to the report");
+}
+
+#[tokio::test]
+async fn sighup_stops_the_run_like_sigterm_with_a_complete_report() {
+    let url = fake_gateway(Behaviour::Hang);
+    let (_dir, junit) = junit_path();
+    let mut child = command(&["--gateway-url", &url, "--kube", "none", "--junit", &arg(&junit)])
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    let mut stderr = BufReader::new(child.stderr.take().unwrap_or_else(|| panic!("no stderr")));
+    wait_for_line(&mut stderr, "healthy after").await;
+    let pid = child.id().unwrap_or_else(|| panic!("no pid")).to_string();
+    let sent = std::process::Command::new("kill").args(["-HUP", &pid]).status();
+    assert!(sent.is_ok_and(|s| s.success()));
+    let status = tokio::time::timeout(DEADLINE, child.wait()).await;
+    assert_eq!(status.ok().and_then(Result::ok).and_then(|s| s.code()), Some(130));
+    let report = read_junit(&junit);
+    assert_eq!(property(&report, "complete"), Some("true"));
+    assert_valid_junit4(&junit);
+}
