@@ -200,7 +200,11 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
             let _ = events.send(Event::CaseFinished(pool::skipped(case, reason)));
         }
     }
-    let _ = events.send(Event::RunFinished { wall: started.elapsed() });
+    let cut_short = match stop.reason() {
+        Some(reason @ (StopReason::Interrupted(_) | StopReason::SuiteTimeout(_))) => Some(reason.to_string()),
+        _ => None,
+    };
+    let _ = events.send(Event::RunFinished { wall: started.elapsed(), cut_short });
     drop(events);
     // A report that could not be written was said on stderr; the exit code still tells how the
     // cases went.

@@ -77,7 +77,7 @@ async fn a_run_killed_during_the_gate_leaves_its_own_report_not_the_last_one() {
 }
 
 #[tokio::test]
-async fn sighup_stops_the_run_like_sigterm_with_a_complete_report() {
+async fn sighup_stops_the_run_like_sigterm_with_an_interrupted_report() {
     let url = fake_gateway(Behaviour::Hang);
     let (_dir, junit) = junit_path();
     let mut child = command(&["--gateway-url", &url, "--kube", "none", "--junit", &arg(&junit)])
@@ -91,6 +91,25 @@ async fn sighup_stops_the_run_like_sigterm_with_a_complete_report() {
     let status = tokio::time::timeout(DEADLINE, child.wait()).await;
     assert_eq!(status.ok().and_then(Result::ok).and_then(|s| s.code()), Some(130));
     let report = read_junit(&junit);
-    assert_eq!(property(&report, "complete"), Some("true"));
+    assert_eq!(property(&report, "complete"), Some("false"));
+    assert!(report.errors > 0, "{report:#?}");
+    assert_valid_junit4(&junit);
+}
+
+#[tokio::test]
+async fn a_reached_suite_timeout_is_red_in_the_report_too() {
+    let url = fake_gateway(Behaviour::Hang);
+    let (_dir, junit) = junit_path();
+    let output =
+        run(&["--gateway-url", &url, "--kube", "none", "--suite-timeout", "1s", "--junit", &arg(&junit)]).await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report = read_junit(&junit);
+    assert_eq!(property(&report, "complete"), Some("false"));
+    let run_entry = report.test_suites.iter().flat_map(|s| &s.test_cases).find(|c| c.name.as_str() == "run");
+    assert!(
+        run_entry.is_some_and(|c| matches!(&c.status, quick_junit::TestCaseStatus::NonSuccess { .. })),
+        "{report:#?}"
+    );
     assert_valid_junit4(&junit);
 }

@@ -56,9 +56,13 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
                     log.line(format!("cancelled: suite timeout of {after:?} reached"));
                     Outcome::TimedOut { after: started.elapsed() }
                 }
-                _ => {
-                    log.line("cancelled: interrupted");
-                    Outcome::Skipped { reason: "interrupted".into() }
+                reason => {
+                    let why = reason.map_or_else(|| "the run was stopped".to_owned(), |r| r.to_string());
+                    log.line(format!("cancelled while running: {why}"));
+                    Outcome::Failed {
+                        message: format!("cancelled while running: {why}"),
+                        kind: crate::report::junit::INTERRUPTED,
+                    }
                 }
             }
         }

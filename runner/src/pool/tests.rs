@@ -166,9 +166,12 @@ async fn interrupt_cancels_running_cases_after_grace_and_skips_pending() {
     let started = tokio::time::Instant::now();
     let (_, results) = run_plan(plan, 1, None, &stop).await;
     assert_eq!(started.elapsed(), Duration::from_millis(1100));
-    let interrupted = Outcome::Skipped { reason: "interrupted".into() };
-    assert_eq!(outcome_of(&results, "i::hang"), Some(&interrupted));
-    assert_eq!(outcome_of(&results, "i::pending"), Some(&interrupted));
+    let cancelled = Outcome::Failed {
+        message: "cancelled while running: interrupted by SIGINT".into(),
+        kind: crate::report::junit::INTERRUPTED,
+    };
+    assert_eq!(outcome_of(&results, "i::hang"), Some(&cancelled));
+    assert_eq!(outcome_of(&results, "i::pending"), Some(&Outcome::Skipped { reason: "interrupted".into() }));
 }
 
 #[tokio::test(start_paused = true)]

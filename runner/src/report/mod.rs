@@ -154,9 +154,10 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
                 snapshots.flush(&results, &info);
             }
             Event::Stopping { reason } => say(&progress, &format!("stopping: {reason}")),
-            Event::RunFinished { wall } => {
+            Event::RunFinished { wall, cut_short } => {
                 info.wall = wall;
-                info.complete = true;
+                info.complete = cut_short.is_none();
+                info.cut_short = cut_short;
                 break;
             }
         }
