@@ -147,7 +147,7 @@ async fn sigint_mid_run_exits_130_with_valid_junit() {
             if t.as_str() == "interrupted")
     };
     let cases: Vec<_> = report.test_suites.iter().flat_map(|s| s.test_cases.iter()).collect();
-    assert!(cases.iter().any(|c| c.name.as_str() == "run" && cut_off(&c)), "{report:#?}");
+    assert!(cases.iter().any(|c| c.name.as_str() == "run" && cut_off(c)), "{report:#?}");
     assert!(cases.iter().filter(|c| cut_off(c)).count() > 1, "{report:#?}");
     assert!(report.errors > 0);
     assert_valid_junit4(&junit);
