@@ -104,6 +104,8 @@ pub struct RunConfig {
     pub trace: Option<PathBuf>,
     /// Faults the embedded double injects (`--double-fault`).
     pub double_faults: Option<fixtures::double::Faults>,
+    /// GitHub Actions output (`GITHUB_STEP_SUMMARY`, `GITHUB_ACTIONS=true`).
+    pub github: crate::report::github::GithubOutput,
 }
 
 /// How often the selection runs.
@@ -348,6 +350,10 @@ impl RunConfig {
             dry_run: cli.dry_run,
             trace: cli.trace,
             double_faults,
+            github: crate::report::github::GithubOutput {
+                step_summary: env("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
+                annotations: env("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
+            },
         })
     }
 }
