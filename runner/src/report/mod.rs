@@ -6,6 +6,7 @@
 pub mod atomic;
 pub mod console;
 pub mod github;
+pub mod json;
 pub mod junit;
 mod progress;
 mod snapshots;
@@ -46,6 +47,8 @@ pub struct ReporterConfig {
     pub properties: Vec<(String, String)>,
     /// GitHub Actions step summary and annotations.
     pub github: github::GithubOutput,
+    /// libtest's JSON events on stdout (`--format json -Z unstable-options`).
+    pub json: bool,
 }
 
 /// What the reporter saw, for the exit code.
@@ -89,6 +92,9 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
         match event {
             Event::RunStarted { banner, total: planned, at, ready: target_ready } => {
                 (total, zero, ready) = (planned, at, target_ready);
+                if config.json {
+                    out(&json::suite_started(total));
+                }
                 for line in &banner {
                     say(&progress, line);
                 }
@@ -122,6 +128,9 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
                 info.properties.push(("iteration".to_owned(), iteration.to_string()));
             }
             Event::CaseStarted { name } => {
+                if config.json {
+                    out(&json::test_started(&name));
+                }
                 if let Some(p) = progress.as_mut() {
                     p.started(&name);
                 }
@@ -137,6 +146,9 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
                 say(&progress, &format!("RETRY   {name}: attempt {attempt} failed: {why}"));
             }
             Event::CaseFinished(result) => {
+                if config.json {
+                    out(&json::test_finished(&result));
+                }
                 let mut line = console::case_line(&result, results.len() + 1, total, config.color);
                 if config.show_logs && !result.outcome.is_failure() && !result.log.is_empty() {
                     line.push('\n');
@@ -183,9 +195,20 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
         }
     }
     text.push_str(&github::emit(&config.github, &results, &info, info.wall, &config.junit));
+    if config.json {
+        let run_failed = info.cut_short.is_some() || info.gate.as_ref().is_some_and(|g| g.error.is_some());
+        out(&json::suite_finished(&results, info.wall, run_failed));
+    }
     let _ = write!(std::io::stderr(), "{text}");
     let gate_failed = info.gate.as_ref().is_some_and(|g| g.error.is_some());
     ReportOutcome { results, gate_failed, junit_error }
+}
+
+/// Writes machine-readable output to stdout (the human output is on stderr).
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }
 
 /// Prints a line above the bar, or on stderr.
