@@ -52,6 +52,41 @@ pub fn suite_finished(results: &[CaseResult], wall: Duration, run_failed: bool) 
     }))
 }
 
+/// The libtest JSON sink, writing to `out` (stdout).
+pub struct JsonSink {
+    out: Box<dyn std::io::Write + Send>,
+}
+
+impl JsonSink {
+    /// Events to `out`.
+    pub fn new(out: Box<dyn std::io::Write + Send>) -> Self {
+        Self { out }
+    }
+
+    fn write(&mut self, line: &str) {
+        let _ = self.out.write_all(line.as_bytes());
+        let _ = self.out.flush();
+    }
+}
+
+impl super::Sink for JsonSink {
+    fn event(&mut self, event: &crate::events::Event, _state: &super::RunState) {
+        use crate::events::Event;
+        match event {
+            Event::RunStarted { total, .. } => self.write(&suite_started(*total)),
+            Event::CaseStarted { name } => self.write(&test_started(name)),
+            Event::CaseFinished(result) => self.write(&test_finished(result)),
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self, state: &mut super::RunState) {
+        let run_failed = state.info.cut_short.is_some() || state.info.gate.as_ref().is_some_and(|g| g.error.is_some());
+        let line = suite_finished(&state.results, state.info.wall, run_failed);
+        self.write(&line);
+    }
+}
+
 fn line(value: Value) -> String {
     format!("{value}\n")
 }
