@@ -7,7 +7,7 @@ use fixtures::payloads::{Alert, Webhook};
 use sha2::Digest;
 
 use super::support::{
-    BATCH_PARSE_FAILED, Cleanup, Signalled, alert_created, cleaning_up, expect_bad_request, expect_duplicate,
+    BATCH_PARSE_FAILED, Cleanup, Signalled, Writer, admitted, alert_created, expect_problem, rrs_about, cleaning_up, expect_bad_request, expect_duplicate,
     parse_time, pod_alert, str_field, wait_for_rr, wait_for_rr_state, world_with_pod,
 };
 use crate::{Ctx, Failure, case};
@@ -274,17 +274,22 @@ async fn alert_about_a_missing_pod_is_400(ctx: Ctx) -> Result<(), Failure> {
 }
 case!(alert_about_a_missing_pod_is_400, area = "ingestion", labels = ["ingestion"], needs_cluster);
 
-/// Upstream rule: `adapters/prometheus_adapter.go` — an alert without any target label has no
-/// target to resolve and is dropped: 400 (no "Unknown" target is made up).
-async fn alert_without_target_labels_is_400(ctx: Ctx) -> Result<(), Failure> {
+/// Upstream rule: `adapters/prometheus_adapter.go` (`extractTargetResource`: no candidate →
+/// `Unknown/unknown`), `processing/crd_creator.go` (refuses an `Unknown` target) — an alert
+/// without any target label in a managed namespace is a 500 and makes no resource.
+async fn alert_without_target_labels_makes_no_request(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, _cleanup| async move {
         let world = ctx.world("untargeted").await?;
         let webhook = Webhook::with_alert(Alert::firing("Lonely").namespace(world.namespace()));
-        expect_bad_request(&ctx.post_alert(&webhook).await?, BATCH_PARSE_FAILED).map(drop)
+        let answer = admitted(&ctx, || ctx.post_alert(&webhook)).await?;
+        let body = expect_problem(&answer, 500, "internal-error", Writer::Handler)?;
+        Failure::ensure_eq("detail", str_field(&body, "detail")?, "Internal server error")?;
+        let made = rrs_about(&ctx, world.namespace()).await?;
+        Failure::ensure(made.is_empty(), || format!("{} RemediationRequest(s) made without a target", made.len()))
     })
     .await
 }
-case!(alert_without_target_labels_is_400, area = "ingestion", labels = ["ingestion"], needs_cluster);
+case!(alert_without_target_labels_makes_no_request, area = "ingestion", labels = ["ingestion"], needs_cluster);
 
 /// Upstream rule: `adapters/prometheus_adapter.go` — a `resolved` alert is processed like a
 /// firing one.
