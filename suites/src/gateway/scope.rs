@@ -2,30 +2,25 @@
 //! decides; unmanaged signals answer 200 `rejected` with a `kubectl label` hint, make no
 //! RemediationRequest, and count in `gateway_signals_rejected_total`.
 
-use std::time::Duration;
-
 use fixtures::payloads::{Event, Webhook};
 
 use super::batch::{results, settle, statuses, summary};
 use super::support::{
-    alert_created, cleaning_up, ensure_grew, expect_rejected, pod_alert, rrs_about, scrape_metrics,
+    ADMIT_INTERVAL, admit_deadline, alert_created, cleaning_up, ensure_grew, expect_rejected, pod_alert, rrs_about, scrape_metrics,
 };
 use crate::{Ctx, Failure, Response, case, eventually};
 
-/// How long a scope case sends again until the gateway's caches show the fresh labels.
-const SCOPE_DEADLINE: Duration = Duration::from_secs(30);
-/// How often.
-const SCOPE_INTERVAL: Duration = Duration::from_millis(250);
 const REJECTED: &str = "gateway_signals_rejected_total";
 
 /// Sends with `send` until the answer is a rejection about `resource`, within the deadline.
-async fn until_rejected<F, Fut>(resource: &str, send: F) -> Result<Response, Failure>
+/// (The gateway's caches may show fresh labels late, contract §8.)
+async fn until_rejected<F, Fut>(ctx: &Ctx, resource: &str, send: F) -> Result<Response, Failure>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Response, Failure>>,
 {
     let send = &send;
-    eventually(SCOPE_DEADLINE, SCOPE_INTERVAL, || async move {
+    eventually(admit_deadline(ctx), ADMIT_INTERVAL, || async move {
         let answer = send().await?;
         expect_rejected(&answer, resource)?;
         Ok(answer)
@@ -49,7 +44,7 @@ async fn unmanaged_namespace_is_rejected(ctx: Ctx) -> Result<(), Failure> {
         let pod = world.pod("stray-0").await?;
         let webhook = Webhook::with_alert(pod_alert("OutOfScope", &pod, world.namespace()));
         let resource = format!("{}:Pod:{pod}", world.namespace());
-        let answer = until_rejected(&resource, || ctx.post_alert(&webhook)).await?;
+        let answer = until_rejected(&ctx, &resource, || ctx.post_alert(&webhook)).await?;
         let action = answer.json()?.pointer("/rejection/action").and_then(|a| a.as_str()).unwrap_or_default().to_owned();
         Failure::ensure(action.contains(world.namespace()) && action.contains(&pod), || {
             format!("rejection.action should name the namespace and the Pod: {action:?}")
@@ -68,7 +63,7 @@ async fn opted_out_pod_in_managed_namespace_is_rejected(ctx: Ctx) -> Result<(), 
         let pod = world.labelled_pod("optout-0", false).await?;
         let webhook = Webhook::with_alert(pod_alert("OptedOut", &pod, world.namespace()));
         let resource = format!("{}:Pod:{pod}", world.namespace());
-        until_rejected(&resource, || ctx.post_alert(&webhook)).await?;
+        until_rejected(&ctx, &resource, || ctx.post_alert(&webhook)).await?;
         let made = rrs_about(&ctx, world.namespace()).await?;
         Failure::ensure(made.iter().all(|rr| rr.spec.target_resource.name != pod), || {
             format!("a RemediationRequest was made for the opted-out Pod {pod}")
@@ -97,7 +92,7 @@ async fn node_scope_follows_its_own_label(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
         let unlabelled = ctx.node("bare", None).await?;
         let webhook = Webhook::with_alert(fixtures::payloads::Alert::firing("NodeDown").label("node", &unlabelled));
-        until_rejected(&format!("Node:{unlabelled}"), || ctx.post_alert(&webhook)).await?;
+        until_rejected(&ctx, &format!("Node:{unlabelled}"), || ctx.post_alert(&webhook)).await?;
         let managed = ctx.node("managed", Some(true)).await?;
         let webhook = Webhook::with_alert(fixtures::payloads::Alert::firing("NodeDown").label("node", &managed));
         let created = alert_created(&ctx, &cleanup, &webhook).await?;
@@ -115,7 +110,7 @@ async fn unmanaged_event_is_rejected(ctx: Ctx) -> Result<(), Failure> {
         let world = ctx.world_with("unmanaged-event", None).await?;
         let pod = world.pod("stray-0").await?;
         let event = Event::warning("BackOff", "Pod", &pod, world.namespace());
-        until_rejected(&format!("{}:Pod:{pod}", world.namespace()), || ctx.post_event(&event)).await?;
+        until_rejected(&ctx, &format!("{}:Pod:{pod}", world.namespace()), || ctx.post_event(&event)).await?;
         ensure_no_rr_in(&ctx, world.namespace()).await
     })
     .await
@@ -130,7 +125,7 @@ async fn rejected_counter_grows(ctx: Ctx) -> Result<(), Failure> {
         let pod = world.pod("stray-0").await?;
         let webhook = Webhook::with_alert(pod_alert("CountedOut", &pod, world.namespace()));
         let resource = format!("{}:Pod:{pod}", world.namespace());
-        until_rejected(&resource, || ctx.post_alert(&webhook)).await?;
+        until_rejected(&ctx, &resource, || ctx.post_alert(&webhook)).await?;
         let labels = [("reason", "unmanaged_resource")];
         let before = scrape_metrics(&ctx).await?.total(REJECTED, &labels);
         for _ in 0..3 {
@@ -152,7 +147,7 @@ async fn batch_with_unmanaged_alert_reports_rejected(ctx: Ctx) -> Result<(), Fai
         let unmanaged = ctx.world_with("batch-out", None).await?;
         let outside = unmanaged.pod("out-0").await?;
         let single = Webhook::with_alert(pod_alert("Probe", &outside, unmanaged.namespace()));
-        until_rejected(&format!("{}:Pod:{outside}", unmanaged.namespace()), || ctx.post_alert(&single)).await?;
+        until_rejected(&ctx, &format!("{}:Pod:{outside}", unmanaged.namespace()), || ctx.post_alert(&single)).await?;
         settle(&ctx, &managed).await?;
         let alerts = vec![
             pod_alert("BatchScope", &inside, managed.namespace()),
