@@ -47,6 +47,7 @@ pub async fn run_all(config: &Arc<CtxConfig>) -> Outcomes {
 }
 
 /// Runs only the registered cases named in `names`, one at a time.
+#[allow(dead_code)]
 pub async fn run_named(config: &Arc<CtxConfig>, names: &[&str]) -> Outcomes {
     let mut outcomes = BTreeMap::new();
     for case in suites::registered().into_iter().filter(|c| names.contains(&c.name)) {

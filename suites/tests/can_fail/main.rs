@@ -9,7 +9,7 @@ mod rewrites;
 
 use doubles::{Fault, always_ok, proxy, serve};
 use fixtures::double::{DoubleConfig, RunningDouble};
-use harness::{TOKEN, ctx_config, run_all, run_named};
+use harness::{TOKEN, ctx_config, run_all};
 
 async fn contract_double() -> RunningDouble {
     let config = DoubleConfig { tokens: vec![TOKEN.to_owned()], ..DoubleConfig::default() };

@@ -56,8 +56,9 @@ pub async fn label_managed(kube: &kube::Client, body: &[u8]) {
 pub fn normalize_severity(body: &Bytes) -> Bytes {
     let Ok(mut value) = serde_json::from_slice::<Value>(body) else { return body.clone() };
     for alert in value.get_mut("alerts").and_then(Value::as_array_mut).into_iter().flatten() {
-        let severity = alert["labels"]["severity"].as_str().unwrap_or_default();
-        let normalized = if ["critical", "warning", "info"].contains(&severity) { severity } else { "warning" };
+        let severity = alert["labels"]["severity"].as_str().unwrap_or_default().to_owned();
+        let normalized =
+            if ["critical", "warning", "info"].contains(&severity.as_str()) { severity } else { "warning".to_owned() };
         if let Some(labels) = alert.get_mut("labels").and_then(Value::as_object_mut) {
             labels.insert("severity".into(), json!(normalized));
         }
