@@ -228,8 +228,7 @@ pub(crate) async fn delete_world(ctx: &Ctx) {
         return;
     }
     delete_requests_about(ctx, &client, &tracked).await;
-    let (namespaces, objects): (Vec<&Tracked>, Vec<&Tracked>) =
-        tracked.iter().partition(|t| t.kind == Kind::Namespace);
+    let (namespaces, objects): (Vec<&Tracked>, Vec<&Tracked>) = tracked.iter().partition(|t| t.kind == Kind::Namespace);
     for batch in [objects.into_iter().rev().collect::<Vec<_>>(), namespaces] {
         let deletions = batch.into_iter().map(|t| delete_one(client.clone(), t));
         for (tracked, result) in futures::future::join_all(deletions).await {
@@ -261,9 +260,8 @@ async fn delete_one(client: kube::Client, tracked: &Tracked) -> (&Tracked, Resul
 /// Deletes every RemediationRequest whose target lies in one of the case's namespaces or is one
 /// of its Nodes (batch answers name no resources, so they are found by target).
 async fn delete_requests_about(ctx: &Ctx, client: &kube::Client, tracked: &[Tracked]) {
-    let names = |kind: Kind| -> Vec<&str> {
-        tracked.iter().filter(|t| t.kind == kind).map(|t| t.name.as_str()).collect()
-    };
+    let names =
+        |kind: Kind| -> Vec<&str> { tracked.iter().filter(|t| t.kind == kind).map(|t| t.name.as_str()).collect() };
     let (namespaces, nodes) = (names(Kind::Namespace), names(Kind::Node));
     let api: Api<RemediationRequest> = Api::namespaced(client.clone(), &ctx.config().controller_namespace);
     let (key, value) = LABEL_MANAGED_BY;

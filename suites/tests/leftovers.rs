@@ -23,7 +23,10 @@ async fn a_case_world_and_its_requests_are_deleted_after_it() {
     let webhook = Webhook::with_alert(Alert::firing("Leftover").namespace(world.namespace()).pod(&pod));
     let answer = ctx.post_alert(&webhook).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(answer.status, 201, "{}", answer.body);
-    let name = answer.json().unwrap_or_else(|e| panic!("{e}"))["remediationRequestName"].as_str().unwrap_or_default().to_owned();
+    let name = answer.json().unwrap_or_else(|e| panic!("{e}"))["remediationRequestName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(ctx.has_leftovers());
 
     ctx.delete_leftovers().await;
@@ -36,7 +39,10 @@ async fn a_case_world_and_its_requests_are_deleted_after_it() {
     let nodes: kube::Api<Node> = kube::Api::all(kube.clone());
     assert!(nodes.get_opt(&node).await.unwrap_or_else(|e| panic!("{e}")).is_none(), "node deleted");
     let namespaces: kube::Api<Namespace> = kube::Api::all(kube);
-    assert!(namespaces.get_opt(world.namespace()).await.unwrap_or_else(|e| panic!("{e}")).is_none(), "namespace deleted");
+    assert!(
+        namespaces.get_opt(world.namespace()).await.unwrap_or_else(|e| panic!("{e}")).is_none(),
+        "namespace deleted"
+    );
     let text = log.contents();
     assert!(text.contains(&format!("deleted RemediationRequest {name}")), "{text}");
     double.shutdown().await;

@@ -96,7 +96,11 @@ async fn batch_summary_counts_duplicates_and_rejections(ctx: Ctx) -> Result<(), 
             pod_alert("MixedBroken", &b, world.namespace()).without_label("alertname"),
         ];
         let body = multi_status(&ctx.post_alert(&Webhook::with_alerts(alerts)).await?)?;
-        Failure::ensure_eq("result statuses", statuses(&body)?, vec!["created".into(), "duplicate".into(), "rejected".into()])?;
+        Failure::ensure_eq(
+            "result statuses",
+            statuses(&body)?,
+            vec!["created".into(), "duplicate".into(), "rejected".into()],
+        )?;
         let broken = results(&body)?.get(2).cloned().unwrap_or_default();
         let error = str_field(&broken, "error")?;
         Failure::ensure(error.contains("alertName is required"), || format!("rejected result error: {error:?}"))?;
@@ -128,8 +132,10 @@ case!(partial_batch_answers_201, area = "batch", labels = ["ingestion", "batch"]
 async fn all_dropped_batch_is_400(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, _cleanup| async move {
         let world = ctx.world("dropped").await?;
-        let alerts =
-            vec![pod_alert("Dropped", "ghost-a", world.namespace()), pod_alert("Dropped", "ghost-b", world.namespace())];
+        let alerts = vec![
+            pod_alert("Dropped", "ghost-a", world.namespace()),
+            pod_alert("Dropped", "ghost-b", world.namespace()),
+        ];
         expect_bad_request(&ctx.post_alert(&Webhook::with_alerts(alerts)).await?, BATCH_PARSE_FAILED).map(drop)
     })
     .await

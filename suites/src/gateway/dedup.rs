@@ -8,8 +8,8 @@ use fixtures::payloads::{Event, Webhook};
 use serde_json::{Value, json};
 
 use super::support::{
-    alert_created, cleaning_up, expect_created, expect_duplicate, parse_time, pod_alert,
-    rrs_with_fingerprint, set_phase, set_status, str_field, wait_for_occurrences, wait_for_rr, world_with_pod,
+    alert_created, cleaning_up, expect_created, expect_duplicate, parse_time, pod_alert, rrs_with_fingerprint,
+    set_phase, set_status, str_field, wait_for_occurrences, wait_for_rr, world_with_pod,
 };
 use crate::{Ctx, Failure, case};
 
@@ -181,7 +181,11 @@ async fn concurrent_repeats_make_no_second_request(ctx: Ctx) -> Result<(), Failu
         let answers = futures::future::join_all((0..CONCURRENT).map(|_| ctx.post_alert(&webhook))).await;
         for answer in answers {
             let (repeat, _) = expect_duplicate(&answer?)?;
-            Failure::ensure_eq("remediationRequestName of a concurrent repeat", repeat.name.as_str(), first.name.as_str())?;
+            Failure::ensure_eq(
+                "remediationRequestName of a concurrent repeat",
+                repeat.name.as_str(),
+                first.name.as_str(),
+            )?;
         }
         let all = rrs_with_fingerprint(&ctx, &first.fingerprint).await?;
         Failure::ensure_eq("resources with this fingerprint", all.len(), 1)
@@ -266,8 +270,9 @@ async fn repeat_after_terminal_status_is_duplicate(ctx: Ctx, status: Value) -> R
         let webhook = Webhook::with_alert(pod_alert("HeldBack", "held-0", world.namespace()));
         let first = alert_created(&ctx, &cleanup, &webhook).await?;
         set_status(&ctx, &first.name, &status).await?;
-        let (repeat, _) = expect_duplicate(&ctx.post_alert(&webhook).await?)
-            .map_err(|f| Failure::new(format!("after status {status} the repeat must be a duplicate: {}", f.message)))?;
+        let (repeat, _) = expect_duplicate(&ctx.post_alert(&webhook).await?).map_err(|f| {
+            Failure::new(format!("after status {status} the repeat must be a duplicate: {}", f.message))
+        })?;
         Failure::ensure_eq("remediationRequestName of the repeat", repeat.name, first.name)
     })
     .await

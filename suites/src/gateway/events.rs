@@ -61,7 +61,8 @@ async fn event_about_owned_pod_targets_its_deployment(ctx: Ctx) -> Result<(), Fa
         let world = ctx.world("event-owner").await?;
         let chain = world.deployment("api", 1).await?;
         let pod = chain.pods.first().cloned().unwrap_or_default();
-        let created = event_created(&ctx, &cleanup, &Event::warning("Unhealthy", "Pod", &pod, world.namespace())).await?;
+        let created =
+            event_created(&ctx, &cleanup, &Event::warning("Unhealthy", "Pod", &pod, world.namespace())).await?;
         let target = wait_for_rr(&ctx, &created.name).await?.spec.target_resource;
         let got = [target.kind.as_str(), target.name.as_str()];
         Failure::ensure_eq("spec.targetResource", got, ["Deployment", chain.deployment.as_str()])
@@ -134,7 +135,9 @@ case!(event_without_object_name_is_400, area = "events", labels = ["events"]);
 
 /// Upstream rule: `adapters/kubernetes_event_adapter.go` — a body that is not JSON: 400.
 async fn malformed_event_is_400(ctx: Ctx) -> Result<(), Failure> {
-    let answer = super::support::post_raw(&ctx, crate::KUBERNETES_EVENT_PATH, "{\"reason\":", Some("application/json"), &[]).await?;
+    let answer =
+        super::support::post_raw(&ctx, crate::KUBERNETES_EVENT_PATH, "{\"reason\":", Some("application/json"), &[])
+            .await?;
     expect_bad_request(&answer, SIGNAL_PARSE_FAILED).map(drop)
 }
 case!(malformed_event_is_400, area = "events", labels = ["events"]);

@@ -7,8 +7,9 @@ use fixtures::payloads::{Alert, Webhook};
 use sha2::Digest;
 
 use super::support::{
-    BATCH_PARSE_FAILED, Cleanup, Signalled, Writer, admitted, alert_created, expect_problem, rrs_about, cleaning_up, expect_bad_request, expect_duplicate,
-    parse_time, pod_alert, str_field, wait_for_rr, wait_for_rr_state, world_with_pod,
+    BATCH_PARSE_FAILED, Cleanup, Signalled, Writer, admitted, alert_created, cleaning_up, expect_bad_request,
+    expect_duplicate, expect_problem, parse_time, pod_alert, rrs_about, str_field, wait_for_rr, wait_for_rr_state,
+    world_with_pod,
 };
 use crate::{Ctx, Failure, case};
 
@@ -84,7 +85,11 @@ async fn remediation_request_spec_describes_the_alert(ctx: Ctx) -> Result<(), Fa
         let received = parse_time("spec.receivedTime", spec.received_time.as_deref().unwrap_or_default())?;
         let skew = (jiff::Timestamp::now() - received).get_seconds().abs();
         Failure::ensure(skew < 300, || format!("spec.receivedTime {received} is {skew}s away from now"))?;
-        Failure::ensure_eq("spec.signalLabels.pod", spec.signal_labels.get("pod").map(String::as_str), Some("checkout-0"))?;
+        Failure::ensure_eq(
+            "spec.signalLabels.pod",
+            spec.signal_labels.get("pod").map(String::as_str),
+            Some("checkout-0"),
+        )?;
         let summary = spec.signal_annotations.get("summary").map(String::as_str);
         Failure::ensure_eq("spec.signalAnnotations.summary", summary, Some("p99 latency above 2s"))?;
         Failure::ensure(spec.original_payload.contains("HighLatency"), || {
@@ -191,7 +196,8 @@ case!(exported_namespace_wins_over_namespace, area = "ingestion", labels = ["ing
 async fn severity_is_passed_through(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
         let world = ctx.world("severity").await?;
-        let table = [(Some("critical"), "critical"), (Some("page"), "page"), (Some("CRITICAL"), "CRITICAL"), (None, "unknown")];
+        let table =
+            [(Some("critical"), "critical"), (Some("page"), "page"), (Some("CRITICAL"), "CRITICAL"), (None, "unknown")];
         for (i, (sent, expected)) in table.into_iter().enumerate() {
             let pod = world.pod(&format!("sev-{i}")).await?;
             let mut alert = pod_alert("SeverityRule", &pod, world.namespace());
@@ -200,13 +206,20 @@ async fn severity_is_passed_through(ctx: Ctx) -> Result<(), Failure> {
             }
             let created = alert_created(&ctx, &cleanup, &Webhook::with_alert(alert)).await?;
             let spec = wait_for_rr(&ctx, &created.name).await?.spec;
-            Failure::ensure_eq(&format!("spec.severity for severity label {sent:?}"), spec.severity.as_str(), expected)?;
+            Failure::ensure_eq(
+                &format!("spec.severity for severity label {sent:?}"),
+                spec.severity.as_str(),
+                expected,
+            )?;
         }
         Ok(())
     })
     .await
 }
 case!(severity_is_passed_through, area = "ingestion", labels = ["ingestion"], needs_cluster);
+
+/// Label pairs of one alert.
+type Labels<'a> = &'a [(&'a str, &'a str)];
 
 /// Upstream rule: `adapters/prometheus_adapter.go` (`extractTargetResource`),
 /// `resource_registry.go` — candidates by tier (workloads 1, Pod and Node 3), then kind name;
@@ -219,7 +232,7 @@ async fn target_follows_tiers_and_existence(ctx: Ctx) -> Result<(), Failure> {
         world.deployment("tier-deploy", 1).await?;
         world.stateful_set("tier-sts").await?;
         world.daemon_set("tier-ds").await?;
-        let table: [(&[(&str, &str)], [&str; 2]); 3] = [
+        let table: [(Labels, [&str; 2]); 3] = [
             (&[("pod", "tier-pod"), ("deployment", "tier-deploy")], ["Deployment", "tier-deploy"]),
             (&[("statefulset", "tier-sts"), ("daemonset", "tier-ds")], ["DaemonSet", "tier-ds"]),
             (&[("deployment", "tier-missing"), ("pod", "tier-pod")], ["Pod", "tier-pod"]),

@@ -44,7 +44,8 @@ async fn hundred_distinct_signals_make_hundred_requests(ctx: Ctx) -> Result<(), 
         let names = &names;
         eventually(API_DEADLINE, API_INTERVAL, || async move {
             let listed = rrs_about(ctx_ref, world.namespace()).await?;
-            let present = listed.iter().filter_map(|rr| rr.metadata.name.as_ref()).filter(|n| names.contains(*n)).count();
+            let present =
+                listed.iter().filter_map(|rr| rr.metadata.name.as_ref()).filter(|n| names.contains(*n)).count();
             Failure::ensure_eq("of those, RemediationRequests in the API", present, SIGNALS)
         })
         .await

@@ -51,7 +51,8 @@ async fn metrics_are_prometheus_text(ctx: Ctx) -> Result<(), Failure> {
             format!("Content-Type should be text/plain, got {content_type:?}")
         })?;
         let metrics = scrape_metrics(&ctx).await?;
-        let families = [(RECEIVED, "counter"), (CREATED, "counter"), (DURATION, "histogram"), (OWNER_RESOLUTION, "counter")];
+        let families =
+            [(RECEIVED, "counter"), (CREATED, "counter"), (DURATION, "histogram"), (OWNER_RESOLUTION, "counter")];
         for (name, kind) in families {
             Failure::ensure_eq(&format!("type of {name}"), metrics.kind(name), Some(kind))?;
         }
@@ -72,7 +73,12 @@ async fn received_counter_grows(ctx: Ctx) -> Result<(), Failure> {
         let before = scrape_metrics(&ctx).await?.total(RECEIVED, &labels);
         send_new_alerts(&ctx, &cleanup, &world, "ReceivedProbe", &severity).await?;
         let after = scrape_metrics(&ctx).await?.total(RECEIVED, &labels);
-        ensure_grew(&format!("{RECEIVED}{{source_type=\"prometheus\",severity=\"{severity}\"}}"), before, after, SIGNALS as f64)
+        ensure_grew(
+            &format!("{RECEIVED}{{source_type=\"prometheus\",severity=\"{severity}\"}}"),
+            before,
+            after,
+            SIGNALS as f64,
+        )
     })
     .await
 }
@@ -97,7 +103,12 @@ async fn event_signals_are_counted(ctx: Ctx) -> Result<(), Failure> {
             event_created(&ctx, &cleanup, &Event::warning("BackOff", "Pod", &pod, world.namespace())).await?;
         }
         let after = scrape_metrics(&ctx).await?.total(RECEIVED, &labels);
-        ensure_grew(&format!("{RECEIVED}{{source_type=\"kubernetes-events\",severity=\"Warning\"}}"), before, after, SIGNALS as f64)
+        ensure_grew(
+            &format!("{RECEIVED}{{source_type=\"kubernetes-events\",severity=\"Warning\"}}"),
+            before,
+            after,
+            SIGNALS as f64,
+        )
     })
     .await
 }
@@ -112,7 +123,12 @@ async fn created_counter_grows(ctx: Ctx) -> Result<(), Failure> {
         let before = scrape_metrics(&ctx).await?.total(CREATED, &labels);
         send_new_alerts(&ctx, &cleanup, &world, "CreatedProbe", "critical").await?;
         let after = scrape_metrics(&ctx).await?.total(CREATED, &labels);
-        ensure_grew(&format!("{CREATED}{{source_type=\"prometheus\",status=\"created\"}}"), before, after, SIGNALS as f64)
+        ensure_grew(
+            &format!("{CREATED}{{source_type=\"prometheus\",status=\"created\"}}"),
+            before,
+            after,
+            SIGNALS as f64,
+        )
     })
     .await
 }

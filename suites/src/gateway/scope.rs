@@ -6,7 +6,8 @@ use fixtures::payloads::{Event, Webhook};
 
 use super::batch::{results, settle, statuses, summary};
 use super::support::{
-    ADMIT_INTERVAL, admit_deadline, alert_created, cleaning_up, ensure_grew, expect_rejected, pod_alert, rrs_about, scrape_metrics,
+    ADMIT_INTERVAL, admit_deadline, alert_created, cleaning_up, ensure_grew, expect_rejected, pod_alert, rrs_about,
+    scrape_metrics,
 };
 use crate::{Ctx, Failure, Response, case, eventually};
 
@@ -45,7 +46,8 @@ async fn unmanaged_namespace_is_rejected(ctx: Ctx) -> Result<(), Failure> {
         let webhook = Webhook::with_alert(pod_alert("OutOfScope", &pod, world.namespace()));
         let resource = format!("{}:Pod:{pod}", world.namespace());
         let answer = until_rejected(&ctx, &resource, || ctx.post_alert(&webhook)).await?;
-        let action = answer.json()?.pointer("/rejection/action").and_then(|a| a.as_str()).unwrap_or_default().to_owned();
+        let action =
+            answer.json()?.pointer("/rejection/action").and_then(|a| a.as_str()).unwrap_or_default().to_owned();
         Failure::ensure(action.contains(world.namespace()) && action.contains(&pod), || {
             format!("rejection.action should name the namespace and the Pod: {action:?}")
         })?;
@@ -158,7 +160,11 @@ async fn batch_with_unmanaged_alert_reports_rejected(ctx: Ctx) -> Result<(), Fai
         let body = answer.json()?;
         Failure::ensure_eq("number of results", results(&body)?.len(), 2)?;
         Failure::ensure_eq("result statuses", statuses(&body)?, vec!["created".to_owned(), "rejected".to_owned()])?;
-        Failure::ensure_eq("summary [total, created, deduplicated, rejected, failed]", summary(&body)?, [2, 1, 0, 1, 0])?;
+        Failure::ensure_eq(
+            "summary [total, created, deduplicated, rejected, failed]",
+            summary(&body)?,
+            [2, 1, 0, 1, 0],
+        )?;
         ensure_no_rr_in(&ctx, unmanaged.namespace()).await
     })
     .await

@@ -389,7 +389,9 @@ pub fn expect_problem(answer: &Response, status: u16, kind: &str, writer: Writer
             Failure::ensure_eq("instance", str_field(&body, "instance")?, path)?;
         }
         Writer::Middleware => {
-            Failure::ensure(body.get("request_id").is_none(), || format!("a middleware problem has a request_id: {body}"))?;
+            Failure::ensure(body.get("request_id").is_none(), || {
+                format!("a middleware problem has a request_id: {body}")
+            })?;
         }
     }
     Ok(body)

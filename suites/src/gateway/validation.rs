@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::support::{
     ADMIT_INTERVAL, BATCH_PARSE_FAILED, MAX_PROMETHEUS_BYTES, Writer, admit_deadline, alert_created, cleaning_up,
-    expect_bad_request,
-    expect_created, expect_problem, now_unix, oversized, pod_alert, post_raw, single_use, str_field, world_with_pod,
+    expect_bad_request, expect_created, expect_problem, now_unix, oversized, pod_alert, post_raw, single_use,
+    str_field, world_with_pod,
 };
 use crate::{Ctx, Failure, KUBERNETES_EVENT_PATH, PROMETHEUS_PATH, Response, case, eventually};
 
@@ -54,7 +54,8 @@ async fn empty_or_missing_alerts_is_400_problem(ctx: Ctx) -> Result<(), Failure>
         obj.remove("alerts");
     }
     for body in [empty, missing] {
-        let answer = post_raw(&ctx, PROMETHEUS_PATH, body.to_string(), Some("application/json"), &[stamp_now()]).await?;
+        let answer =
+            post_raw(&ctx, PROMETHEUS_PATH, body.to_string(), Some("application/json"), &[stamp_now()]).await?;
         expect_bad_request(&answer, BATCH_PARSE_FAILED)?;
     }
     Ok(())
@@ -83,7 +84,8 @@ case!(missing_alertname_is_400_problem, area = "validation", labels = ["validati
 /// Upstream rule: `middleware/content_type.go` — not `application/json`: 415 with
 /// `Accept: application/json`, written by the middleware (instance = path, no request_id).
 async fn non_json_content_type_is_415_with_accept(ctx: Ctx) -> Result<(), Failure> {
-    let answer = post_raw(&ctx, PROMETHEUS_PATH, probe_webhook().to_bytes(), Some("text/plain"), &[stamp_now()]).await?;
+    let answer =
+        post_raw(&ctx, PROMETHEUS_PATH, probe_webhook().to_bytes(), Some("text/plain"), &[stamp_now()]).await?;
     let body = expect_problem(&answer, 415, "unsupported-media-type", Writer::Middleware)?;
     Failure::ensure_eq("instance", str_field(&body, "instance")?, PROMETHEUS_PATH)?;
     let accept = answer.header("accept").unwrap_or_default();
@@ -152,7 +154,8 @@ case!(unknown_path_is_404_text, area = "validation", labels = ["validation"]);
 /// too old" (`test/e2e/gateway/19_replay_attack_prevention_test.go`).
 async fn old_x_timestamp_is_400(ctx: Ctx) -> Result<(), Failure> {
     let stale = ("X-Timestamp", (now_unix() - 10 * 60).to_string());
-    let answer = post_raw(&ctx, PROMETHEUS_PATH, probe_webhook().to_bytes(), Some("application/json"), &[stale]).await?;
+    let answer =
+        post_raw(&ctx, PROMETHEUS_PATH, probe_webhook().to_bytes(), Some("application/json"), &[stale]).await?;
     expect_stale(&answer, "too old")
 }
 case!(old_x_timestamp_is_400, area = "validation", labels = ["validation"]);
@@ -160,7 +163,8 @@ case!(old_x_timestamp_is_400, area = "validation", labels = ["validation"]);
 /// Upstream rule: `middleware/timestamp.go` — more than 2 minutes ahead: 400 "in future".
 async fn future_x_timestamp_is_400(ctx: Ctx) -> Result<(), Failure> {
     let ahead = ("X-Timestamp", (now_unix() + 10 * 60).to_string());
-    let answer = post_raw(&ctx, PROMETHEUS_PATH, probe_webhook().to_bytes(), Some("application/json"), &[ahead]).await?;
+    let answer =
+        post_raw(&ctx, PROMETHEUS_PATH, probe_webhook().to_bytes(), Some("application/json"), &[ahead]).await?;
     expect_stale(&answer, "in future")
 }
 case!(future_x_timestamp_is_400, area = "validation", labels = ["validation"]);
@@ -261,7 +265,12 @@ async fn absent_or_parameterized_json_content_type_is_accepted(ctx: Ctx) -> Resu
     })
     .await
 }
-case!(absent_or_parameterized_json_content_type_is_accepted, area = "validation", labels = ["validation"], needs_cluster);
+case!(
+    absent_or_parameterized_json_content_type_is_accepted,
+    area = "validation",
+    labels = ["validation"],
+    needs_cluster
+);
 
 /// Upstream rule: `middleware/content_type.go` — an event without any Content-Type is accepted.
 async fn event_without_content_type_is_accepted(ctx: Ctx) -> Result<(), Failure> {

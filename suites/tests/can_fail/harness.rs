@@ -46,19 +46,6 @@ pub async fn run_all(config: &Arc<CtxConfig>) -> Outcomes {
     Outcomes(outcomes)
 }
 
-/// Runs only the registered cases named in `names`, one at a time.
-#[allow(dead_code)]
-pub async fn run_named(config: &Arc<CtxConfig>, names: &[&str]) -> Outcomes {
-    let mut outcomes = BTreeMap::new();
-    for case in suites::registered().into_iter().filter(|c| names.contains(&c.name)) {
-        outcomes.insert(case.name, run_one(case, config).await);
-    }
-    for name in names {
-        assert!(outcomes.contains_key(name), "{name} is not a registered case");
-    }
-    Outcomes(outcomes)
-}
-
 async fn run_one(case: &'static Case, config: &Arc<CtxConfig>) -> Result<(), Failure> {
     let log = CaseLog::default();
     let ctx = Ctx::new(config.clone(), case.name, log.clone());

@@ -180,9 +180,7 @@ async fn label_cases_fail_on_a_gateway_with_v1_labels() {
 }
 
 /// The cases that find RemediationRequests by the v2 managed-by label, or check it.
-const V1_LABEL_CASES: &[&str] = &[
-    "ingestion::remediation_request_metadata_and_initial_status",
-];
+const V1_LABEL_CASES: &[&str] = &["ingestion::remediation_request_metadata_and_initial_status"];
 
 #[tokio::test]
 async fn batch_cases_fail_on_a_gateway_with_v1_results() {
