@@ -9,8 +9,8 @@ use reqwest::{Method, RequestBuilder};
 use serde_json::json;
 
 use super::support::{
-    admitted, cleaning_up, expect_auth_problem, expect_created, oversized, pod_alert, post_raw, ready_url, single_use,
-    under_gateway, world_with_pod,
+    admitted, cleaning_up, expect_auth_problem, expect_created, oversized, pod_alert, post_raw, single_use,
+    world_with_pod,
 };
 use crate::{Ctx, Failure, KUBERNETES_EVENT_PATH, PROMETHEUS_PATH, Response, case};
 
@@ -36,17 +36,10 @@ fn ensure_security_headers(what: &str, answer: &Response) -> Result<(), Failure>
     Ok(())
 }
 
-/// The URLs to `GET` for header checks: health, readiness and metrics only when they are served
-/// under the gateway URL (a real gateway serves them on their own listeners without the
-/// middleware, contract §1), and always an unknown path under it.
+/// The URLs to `GET` for header checks: API-port paths only. Health, readiness and metrics are
+/// other listeners without this middleware (contract §1), wherever the run points at them.
 fn gateway_get_urls(ctx: &Ctx) -> Vec<String> {
-    let config = ctx.config();
-    let mut urls: Vec<String> = [config.health_url.clone(), ready_url(ctx), config.metrics_url.clone()]
-        .into_iter()
-        .filter(|url| under_gateway(ctx, url))
-        .collect();
-    urls.push(ctx.url("/no-such-path"));
-    urls
+    vec![ctx.url("/no-such-path"), ctx.url(PROMETHEUS_PATH)]
 }
 
 /// Upstream rule: `middleware/security_headers.go` — every API answer after the throttle carries
