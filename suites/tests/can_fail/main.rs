@@ -38,15 +38,16 @@ async fn every_case_fails_on_a_gateway_answering_200_to_everything() {
 /// The cases that need a repeat to be a duplicate.
 const NEEDS_DEDUPLICATION: &[&str] = &[
     "dedup::alert_and_event_about_one_resource_are_one_incident",
-    "dedup::concurrent_identical_signals_make_one_request",
+    "dedup::blocked_phase_stays_duplicate",
+    "dedup::concurrent_repeats_make_no_second_request",
     "dedup::duplicate_answer_carries_metadata",
     "dedup::occurrence_count_grows_with_each_repeat",
     "dedup::pending_phase_stays_duplicate",
     "dedup::processing_phase_stays_duplicate",
     "dedup::repeat_alert_is_duplicate",
     "dedup::two_alertnames_about_one_resource_are_one_incident",
-    "dedup::unknown_phase_counts_as_in_progress",
     "events::repeated_event_is_duplicate",
+    "ingestion::pods_of_one_deployment_are_one_incident",
     "metrics::deduplicated_counter_grows",
 ];
 
@@ -62,25 +63,32 @@ async fn dedup_cases_fail_on_a_gateway_that_never_deduplicates() {
 
 /// The cases that need a signal to be refused with a 4xx.
 const NEEDS_REFUSAL: &[&str] = &[
+    "batch::all_dropped_batch_is_400",
+    "events::event_about_missing_object_is_400",
     "events::event_without_object_kind_is_400",
     "events::event_without_object_name_is_400",
     "events::event_without_reason_is_400",
+    "events::malformed_event_is_400",
     "events::normal_event_is_400",
     "events::unknown_event_type_is_400",
+    "ingestion::alert_about_a_missing_pod_is_400",
     "security::auth_is_checked_before_other_checks",
     "security::missing_token_is_401",
     "security::problem_detail_never_echoes_secrets",
     "security::unknown_token_is_401_and_not_echoed",
+    "validation::alert_without_starts_at_or_stamp_is_400",
+    "validation::body_over_100_kib_is_400_parse_failure",
     "validation::body_over_256_kib_is_413",
     "validation::empty_body_is_400_problem",
     "validation::empty_or_missing_alerts_is_400_problem",
+    "validation::event_without_timestamps_is_400",
+    "validation::freshness_is_checked_before_content_type",
     "validation::future_x_timestamp_is_400",
     "validation::malformed_json_is_400_problem",
     "validation::missing_alertname_is_400_problem",
     "validation::non_json_content_type_is_415_with_accept",
     "validation::non_numeric_or_negative_x_timestamp_is_400",
     "validation::old_x_timestamp_is_400",
-    "validation::signal_without_any_timestamp_is_400",
     "validation::stale_event_is_400",
 ];
 
@@ -94,17 +102,32 @@ async fn validation_cases_fail_on_a_gateway_that_skips_validation() {
     double.shutdown().await;
 }
 
+/// Details are generic (contract §2): a gateway that appends the request (body and token) to
+/// them fails every case that reads a handler's detail, not only the secrecy cases.
 #[tokio::test]
 async fn secrecy_cases_fail_on_a_gateway_that_echoes_secrets_in_details() {
-    let double = contract_double().await;
-    let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::LeaksSecrets);
-    let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone())).await;
-    outcomes.assert_exactly_failed(&[
-        "security::problem_detail_never_echoes_secrets",
-        "security::unknown_token_is_401_and_not_echoed",
-    ]);
-    double.shutdown().await;
+    only_these_fail(
+        Fault::LeaksSecrets,
+        &[
+            "batch::all_dropped_batch_is_400",
+            "events::event_about_missing_object_is_400",
+            "events::event_without_object_kind_is_400",
+            "events::event_without_object_name_is_400",
+            "events::event_without_reason_is_400",
+            "events::malformed_event_is_400",
+            "events::normal_event_is_400",
+            "events::unknown_event_type_is_400",
+            "ingestion::alert_about_a_missing_pod_is_400",
+            "security::problem_detail_never_echoes_secrets",
+            "security::unknown_token_is_401_and_not_echoed",
+            "validation::body_over_100_kib_is_400_parse_failure",
+            "validation::empty_body_is_400_problem",
+            "validation::empty_or_missing_alerts_is_400_problem",
+            "validation::malformed_json_is_400_problem",
+            "validation::missing_alertname_is_400_problem",
+        ],
+    )
+    .await;
 }
 
 /// Events counted under the alerts' `source_type`: the received counter still grows, so only the
@@ -180,7 +203,16 @@ async fn label_cases_fail_on_a_gateway_with_v1_labels() {
 }
 
 /// The cases that find RemediationRequests by the v2 managed-by label, or check it.
-const V1_LABEL_CASES: &[&str] = &["ingestion::remediation_request_metadata_and_initial_status"];
+const V1_LABEL_CASES: &[&str] = &[
+    "dedup::cancelled_phase_allows_new_request",
+    "dedup::completed_phase_allows_new_request",
+    "dedup::concurrent_repeats_make_no_second_request",
+    "dedup::failed_phase_allows_new_request",
+    "dedup::skipped_phase_allows_new_request",
+    "dedup::timed_out_phase_allows_new_request",
+    "ingestion::remediation_request_metadata_and_initial_status",
+    "load::hundred_distinct_signals_make_hundred_requests",
+];
 
 #[tokio::test]
 async fn batch_cases_fail_on_a_gateway_with_v1_results() {
