@@ -63,6 +63,9 @@ async fn opted_out_pod_in_managed_namespace_is_rejected(ctx: Ctx) -> Result<(), 
     cleaning_up(ctx, |ctx, _cleanup| async move {
         let world = ctx.world("optout").await?;
         let pod = world.labelled_pod("optout-0", false).await?;
+        // The gateway reads scope labels from a cache: once it sees a Pod made later, it sees
+        // this one's label too (an earlier look would fall back to the namespace's).
+        settle(&ctx, &world).await?;
         let webhook = Webhook::with_alert(pod_alert("OptedOut", &pod, world.namespace()));
         let resource = format!("{}:Pod:{pod}", world.namespace());
         until_rejected(&ctx, &resource, || ctx.post_alert(&webhook)).await?;
