@@ -7,6 +7,7 @@ pub mod health;
 pub mod ingestion;
 pub mod load;
 pub mod metrics;
+pub mod problem;
 pub mod scope;
 pub mod scrape;
 pub mod security;
