@@ -58,7 +58,7 @@ async fn duplicate_answer_carries_metadata(ctx: Ctx) -> Result<(), Failure> {
 }
 case!(duplicate_answer_carries_metadata, area = "dedup", labels = ["dedup"], needs_cluster);
 
-/// Upstream rule: `processing/` status updater — each repeat adds one to `occurrenceCount`,
+/// Upstream rule: `processing/status_updater.go` — each repeat adds one to `occurrenceCount`,
 /// moves `lastSeenAt` on and keeps `firstSeenAt`.
 async fn occurrence_count_grows_with_each_repeat(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {

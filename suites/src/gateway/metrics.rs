@@ -173,7 +173,7 @@ async fn owner_resolution_counter_grows(ctx: Ctx) -> Result<(), Failure> {
 }
 case!(owner_resolution_counter_grows, area = "metrics", labels = ["metrics", "owner"], needs_cluster);
 
-/// Upstream rule: `middleware/` HTTP metrics — `gateway_http_request_duration_seconds{endpoint=
+/// Upstream rule: `middleware/http_metrics.go` — `gateway_http_request_duration_seconds{endpoint=
 /// <raw path>, method="POST"}` counts every signal request.
 async fn request_duration_histogram_grows(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
