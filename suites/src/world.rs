@@ -79,6 +79,12 @@ impl Ctx {
         Ok(World { ctx: self.clone(), namespace: name })
     }
 
+    /// The namespace `namespace`, which exists already (e.g. `default`): objects the case makes in
+    /// it are deleted afterwards, the namespace is not.
+    pub fn existing_namespace(&self, namespace: &str) -> World {
+        World { ctx: self.clone(), namespace: namespace.to_owned() }
+    }
+
     /// Creates a Node object (cluster-scoped) of this case attempt with the scope label set to
     /// `managed` or absent; returns its name.
     pub async fn node(&self, tag: &str, managed: Option<bool>) -> Result<String, Failure> {

@@ -191,6 +191,21 @@ async fn exported_namespace_wins_over_namespace(ctx: Ctx) -> Result<(), Failure>
 }
 case!(exported_namespace_wins_over_namespace, area = "ingestion", labels = ["ingestion"], needs_cluster);
 
+/// Upstream rule: `adapters/prometheus_adapter.go` (`extractAlertResource`) — an alert without
+/// `namespace` or `exported_namespace` is about the `default` namespace (a Pod there labelled
+/// `kubernaut.ai/managed=true`, so scope does not depend on `default`'s own labels).
+async fn namespace_defaults_to_default(ctx: Ctx) -> Result<(), Failure> {
+    cleaning_up(ctx, |ctx, cleanup| async move {
+        let default = ctx.existing_namespace("default");
+        let pod = default.labelled_pod(&ctx.unique("nons"), true).await?;
+        let [kind, name, namespace] = target_of(&ctx, &cleanup, Alert::firing("NoNamespace").pod(&pod)).await?;
+        Failure::ensure_eq("spec.targetResource", [kind.as_str(), name.as_str()], ["Pod", pod.as_str()])?;
+        Failure::ensure_eq("spec.targetResource.namespace", namespace.as_str(), "default")
+    })
+    .await
+}
+case!(namespace_defaults_to_default, area = "ingestion", labels = ["ingestion"], needs_cluster);
+
 /// Upstream rule: `audit_helpers.go`, `adapters/prometheus_adapter.go` (DD-SEVERITY-001) — the
 /// severity label is passed through as is (`page` stays `page`); none at all is `unknown`.
 async fn severity_is_passed_through(ctx: Ctx) -> Result<(), Failure> {
