@@ -170,6 +170,8 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
             token: prepared.token.as_deref().map(Arc::from),
             controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
             run_id: String::new(),
+            // The in-memory cluster of the embedded double runs no controllers; a real one does.
+            runs_controllers: prepared.double.is_none(),
         };
         let pool_config = PoolConfig {
             jobs: config.jobs,

@@ -24,7 +24,7 @@ async fn listed(args: &[&str]) -> Vec<String> {
 #[tokio::test]
 async fn embedded_run_passes_and_junit_has_every_registered_case() {
     let registered = listed(&[]).await;
-    assert!(registered.len() >= 5, "{registered:?}");
+    assert!(registered.len() >= 80, "v2 has at least 80 cases: {registered:?}");
     let (_dir, junit) = junit_path();
     let output = run(&["--junit", junit.to_str().unwrap_or_default()]).await;
     let (_, stderr) = texts(&output);
@@ -341,4 +341,27 @@ async fn each_repeated_run_uses_fresh_names() {
     let (first, second) = (fingerprints(first), fingerprints(second));
     assert!(!first.is_empty() && !second.is_empty(), "{stderr}");
     assert!(first.iter().all(|f| !second.contains(f)), "run 2 reused run 1's resources: {first:?} / {second:?}");
+}
+
+#[tokio::test]
+async fn signal_cases_without_cluster_access_are_skipped_with_how_to_get_it() {
+    let url = fake_gateway(Behaviour::Garbage);
+    let (_dir, junit) = junit_path();
+    let output =
+        run(&["scope::", "--gateway-url", &url, "--kube", "none", "--junit", junit.to_str().unwrap_or_default()]).await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(0), "skips are not failures: {stderr}");
+    let report = read_junit(&junit);
+    let cases: Vec<_> = report.test_suites.iter().flat_map(|s| s.test_cases.iter()).collect();
+    assert!(cases.len() >= 5, "{cases:#?}");
+    for case in cases {
+        let TestCaseStatus::Skipped { description: Some(reason), .. } = &case.status else {
+            panic!("{} was not skipped: {:?}", case.name.as_str(), case.status)
+        };
+        assert!(
+            reason.as_str().contains("KUBECONFIG") && reason.as_str().contains("--kube in-cluster"),
+            "{}",
+            reason.as_str()
+        );
+    }
 }

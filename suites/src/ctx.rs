@@ -33,11 +33,15 @@ pub struct CtxConfig {
     pub controller_namespace: String,
     /// Identifies this run; part of every unique name.
     pub run_id: String,
+    /// Whether the cluster runs controllers (a real cluster: a Deployment makes its ReplicaSet and
+    /// Pods) or not (the in-memory cluster: the suite creates every level itself).
+    pub runs_controllers: bool,
 }
 
 impl CtxConfig {
     /// A configuration for the gateway at `gateway_url` with the contract's defaults: health and
-    /// metrics under it, no cluster access, no token, `kubernaut-system`, run id `test`.
+    /// metrics under it, no cluster access, no token, `kubernaut-system`, run id `test`, a cluster
+    /// without controllers.
     pub fn for_gateway(http: reqwest::Client, gateway_url: &str) -> Self {
         let gateway_url = gateway_url.trim_end_matches('/').to_owned();
         Self {
@@ -49,6 +53,7 @@ impl CtxConfig {
             token: None,
             controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
             run_id: "test".to_owned(),
+            runs_controllers: false,
         }
     }
 
@@ -72,6 +77,7 @@ impl std::fmt::Debug for CtxConfig {
             .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
             .field("controller_namespace", &self.controller_namespace)
             .field("run_id", &self.run_id)
+            .field("runs_controllers", &self.runs_controllers)
             .finish()
     }
 }
@@ -85,6 +91,8 @@ pub struct Ctx {
     attempt: u32,
     /// RemediationRequests the gateway created for this case and the case has not deleted.
     created: Arc<Mutex<BTreeSet<String>>>,
+    /// Kubernetes objects the case created (its world), in creation order.
+    world: Arc<Mutex<Vec<crate::world::Tracked>>>,
 }
 
 /// A gateway answer, read in full.
@@ -96,6 +104,8 @@ pub struct Response {
     pub headers: HeaderMap,
     /// Body text (lossy UTF-8).
     pub body: String,
+    /// The path the request went to (a handler's problem names it as `instance`).
+    pub path: String,
 }
 
 impl Response {
@@ -122,7 +132,7 @@ impl Response {
 impl Ctx {
     /// The context for `case_name`, logging into `log`.
     pub fn new(config: Arc<CtxConfig>, case_name: &'static str, log: CaseLog) -> Self {
-        Self { config, case_name, log, attempt: 1, created: Arc::default() }
+        Self { config, case_name, log, attempt: 1, created: Arc::default(), world: Arc::default() }
     }
 
     /// The same context for attempt `attempt` (1-based) of a retried case: its unique names
@@ -149,7 +159,7 @@ impl Ctx {
 
     /// The Kubernetes client, or a skip when the run has no cluster access.
     pub fn kube(&self) -> Result<kube::Client, Failure> {
-        self.config.kube.clone().ok_or_else(|| Failure::skip("needs cluster access"))
+        self.config.kube.clone().ok_or_else(|| Failure::skip(NEEDS_CLUSTER))
     }
 
     /// The Bearer token, or a skip when the gateway has no auth configured.
@@ -197,6 +207,7 @@ impl Ctx {
     pub async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Response, Failure> {
         let request = builder.build()?;
         let line = format!("{} {}", request.method(), request.url());
+        let path = request.url().path().to_owned();
         self.log(format!("-> {line}"));
         let answer = self.config.http.execute(request).await.inspect_err(|e| self.log(format!("<- error: {e}")))?;
         let status = answer.status().as_u16();
@@ -208,7 +219,7 @@ impl Ctx {
         if matches!(status, 201 | 207) && body.contains("remediationRequestName") {
             self.remember_created(&body);
         }
-        Ok(Response { status, headers, body })
+        Ok(Response { status, headers, body, path })
     }
 
     /// `GET path`.
@@ -223,8 +234,21 @@ impl Ctx {
         self.send(builder).await
     }
 
-    /// `POST /api/v1/signals/prometheus` with a webhook.
+    /// `POST /api/v1/signals/prometheus` with a webhook and `X-Timestamp: <now>` (contract §8: every
+    /// upstream post carries it, so the replay check never depends on the body's `startsAt`).
     pub async fn post_alert(&self, webhook: &fixtures::payloads::Webhook) -> Result<Response, Failure> {
+        let stamp = jiff::Timestamp::now().as_second().to_string();
+        let builder = self
+            .request(Method::POST, PROMETHEUS_PATH)
+            .header("Content-Type", "application/json")
+            .header("X-Timestamp", stamp)
+            .body(webhook.to_json().to_string());
+        self.send(builder).await
+    }
+
+    /// `POST /api/v1/signals/prometheus` without `X-Timestamp` (the freshness cases: the gateway
+    /// then reads `startsAt`, contract §2).
+    pub async fn post_alert_unstamped(&self, webhook: &fixtures::payloads::Webhook) -> Result<Response, Failure> {
         self.post_json(PROMETHEUS_PATH, &webhook.to_json()).await
     }
 
@@ -250,15 +274,33 @@ impl Ctx {
         self.created.lock().unwrap_or_else(PoisonError::into_inner).remove(name);
     }
 
-    /// Whether the case left RemediationRequests behind (see [`Ctx::delete_leftovers`]).
+    /// Whether the case left RemediationRequests or world objects behind (see
+    /// [`Ctx::delete_leftovers`]).
     pub fn has_leftovers(&self) -> bool {
         !self.created.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+            || !self.world.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+    }
+
+    /// Remembers a Kubernetes object the case created, for deletion after it.
+    pub(crate) fn track(&self, tracked: crate::world::Tracked) {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner).push(tracked);
+    }
+
+    /// Takes every tracked world object (the caller deletes them).
+    pub(crate) fn take_world(&self) -> Vec<crate::world::Tracked> {
+        std::mem::take(&mut *self.world.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Deletes what the gateway created for this case and the case left behind (it failed before
-    /// its own cleanup, timed out, or was cancelled). The runner calls this after every attempt;
-    /// best effort and logged; nothing to do without cluster access.
+    /// its own cleanup, timed out, or was cancelled), then the case's world: its objects, then its
+    /// namespaces. The runner calls this after every attempt; best effort and logged (a 404 is
+    /// fine); nothing to do without cluster access.
     pub async fn delete_leftovers(&self) {
+        self.delete_created().await;
+        crate::world::delete_world(self).await;
+    }
+
+    async fn delete_created(&self) {
         let names = std::mem::take(&mut *self.created.lock().unwrap_or_else(PoisonError::into_inner));
         let Some(kube) = self.config.kube.clone() else { return };
         let api: kube::Api<fixtures::crd::RemediationRequest> =
@@ -280,6 +322,10 @@ impl Ctx {
         self.config.redact(text)
     }
 }
+
+/// Why a case that needs the Kubernetes API is skipped without it.
+pub const NEEDS_CLUSTER: &str = "needs cluster access: run against the embedded double, or give a kubeconfig \
+     (KUBECONFIG / --kube auto) or --kube in-cluster";
 
 /// Path of the AlertManager webhook endpoint.
 pub const PROMETHEUS_PATH: &str = "/api/v1/signals/prometheus";

@@ -16,9 +16,10 @@ mod eventually;
 mod failure;
 pub mod gateway;
 mod log;
+pub mod world;
 
 pub use case::{Case, CaseFn, registered};
-pub use ctx::{Ctx, CtxConfig, KUBERNETES_EVENT_PATH, PROMETHEUS_PATH, Response};
+pub use ctx::{Ctx, CtxConfig, KUBERNETES_EVENT_PATH, NEEDS_CLUSTER, PROMETHEUS_PATH, Response};
 pub use eventually::eventually;
 pub use failure::{Failure, FailureKind};
 pub use log::CaseLog;

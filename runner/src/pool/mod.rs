@@ -132,7 +132,7 @@ impl Pool<'_> {
 
     fn cannot_run(&self, case: &Case) -> Option<String> {
         if case.needs_cluster && self.ctx.kube.is_none() {
-            return Some("needs cluster access".into());
+            return Some(suites::NEEDS_CLUSTER.into());
         }
         if case.needs_auth && self.ctx.token.is_none() {
             return Some("needs a gateway with auth tokens (--token-file)".into());

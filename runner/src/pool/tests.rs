@@ -183,7 +183,7 @@ async fn cluster_cases_are_skipped_without_cluster_access() {
     };
     let (tally, results) = run_plan(plan, 1, None, &Stop::default()).await;
     assert_eq!(tally.skipped, 1);
-    assert_eq!(outcome_of(&results, "k::needs"), Some(&Outcome::Skipped { reason: "needs cluster access".into() }));
+    assert_eq!(outcome_of(&results, "k::needs"), Some(&Outcome::Skipped { reason: suites::NEEDS_CLUSTER.into() }));
 }
 
 static FLAKY_CALLS: AtomicUsize = AtomicUsize::new(0);

@@ -1,21 +1,24 @@
-//! Security (contract §2, §3): security headers and `X-Request-ID` on every answer under the
-//! gateway URL (health, readiness and metrics only when served there, §8), secrets never echoed
-//! in problem details, and Bearer auth on signal endpoints (checked first).
+//! Security on the API port (contract §2): security headers and a fresh `X-Request-ID` on every
+//! answer after the throttle (an inbound one is never echoed), CORS preflight without a token,
+//! secrets never echoed in problem details, and Bearer auth on signal endpoints (checked first,
+//! answered with `about:blank` problems). Health and metrics may be other listeners (§1): they are
+//! only read when served under the gateway URL.
 
 use fixtures::payloads::{Event, Webhook};
 use reqwest::{Method, RequestBuilder};
 use serde_json::json;
 
 use super::support::{
-    SIGNAL_NAMESPACE, cleaning_up, deployment_alert, expect_created, expect_problem, oversized, post_raw, ready_url,
-    single_use, under_gateway,
+    admitted, cleaning_up, expect_auth_problem, expect_created, oversized, pod_alert, post_raw, single_use,
+    world_with_pod,
 };
 use crate::{Ctx, Failure, KUBERNETES_EVENT_PATH, PROMETHEUS_PATH, Response, case};
 
-/// The headers every answer carries, with their values.
-const SECURITY_HEADERS: [(&str, &str); 5] = [
+/// The headers every API answer after the throttle carries, with their values.
+const SECURITY_HEADERS: [(&str, &str); 6] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
+    ("x-xss-protection", "1; mode=block"),
     ("strict-transport-security", "max-age=31536000; includeSubDomains"),
     ("content-security-policy", "default-src 'none'"),
     ("referrer-policy", "no-referrer"),
@@ -33,20 +36,16 @@ fn ensure_security_headers(what: &str, answer: &Response) -> Result<(), Failure>
     Ok(())
 }
 
-/// The URLs to `GET` for header checks: health, readiness and metrics only when they are served
-/// under the gateway URL (newer gateways serve them on :8081 and :9090, maybe without the
-/// middleware, contract §8), and always an unknown path under it.
+/// The URLs to `GET` for header checks: API-port paths only. Health, readiness and metrics are
+/// other listeners without this middleware (contract §1), wherever the run points at them.
 fn gateway_get_urls(ctx: &Ctx) -> Vec<String> {
-    let config = ctx.config();
-    let mut urls: Vec<String> = [config.health_url.clone(), ready_url(ctx), config.metrics_url.clone()]
-        .into_iter()
-        .filter(|url| under_gateway(ctx, url))
-        .collect();
-    urls.push(ctx.url("/no-such-path"));
-    urls
+    vec![ctx.url("/no-such-path"), ctx.url(PROMETHEUS_PATH)]
 }
 
-async fn security_headers_on_every_endpoint(ctx: Ctx) -> Result<(), Failure> {
+/// Upstream rule: `middleware/security_headers.go` — every API answer after the throttle carries
+/// the security headers: created, 400, 415, 404, 405 and 401 alike
+/// (`test/e2e/gateway/20_security_headers_test.go`).
+async fn security_headers_on_every_api_answer(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
         for url in gateway_get_urls(&ctx) {
             let answer = ctx.send(ctx.request_url(Method::GET, &url)).await?;
@@ -54,13 +53,14 @@ async fn security_headers_on_every_endpoint(ctx: Ctx) -> Result<(), Failure> {
         }
         let method_not_allowed = ctx.send(ctx.request(Method::GET, PROMETHEUS_PATH)).await?;
         ensure_security_headers("GET on a signal path", &method_not_allowed)?;
-        let alert = deployment_alert("HeadersProbe", &ctx.unique("headers"), SIGNAL_NAMESPACE);
-        let created = ctx.post_alert(&Webhook::with_alert(alert)).await?;
+        let world = world_with_pod(&ctx, "headers", "headers-0").await?;
+        let webhook = Webhook::with_alert(pod_alert("HeadersProbe", "headers-0", world.namespace()));
+        let created = admitted(&ctx, || ctx.post_alert(&webhook)).await?;
         expect_created(&created, &cleanup)?;
         ensure_security_headers("created signal", &created)?;
         let invalid = post_raw(&ctx, KUBERNETES_EVENT_PATH, "{", Some("application/json"), &[]).await?;
         ensure_security_headers("invalid signal", &invalid)?;
-        let text = post_raw(&ctx, PROMETHEUS_PATH, "x", Some("text/plain"), &[]).await?;
+        let text = post_raw(&ctx, PROMETHEUS_PATH, "x", Some("text/plain"), &[stamp()]).await?;
         ensure_security_headers("unsupported media type", &text)?;
         if ctx.config().token.is_some() {
             let unauthorized = ctx.send(anonymous(&ctx, Method::POST, &ctx.url(PROMETHEUS_PATH)).body("{}")).await?;
@@ -70,36 +70,69 @@ async fn security_headers_on_every_endpoint(ctx: Ctx) -> Result<(), Failure> {
     })
     .await
 }
-case!(security_headers_on_every_endpoint, area = "security", labels = ["security"]);
+case!(security_headers_on_every_api_answer, area = "security", labels = ["security"], needs_cluster);
 
-async fn request_id_is_echoed_when_sent(ctx: Ctx) -> Result<(), Failure> {
-    let id = ctx.unique("request-id");
-    let mut requests: Vec<(String, RequestBuilder)> = gateway_get_urls(&ctx)
-        .into_iter()
-        .map(|url| (format!("GET {url}"), ctx.request_url(Method::GET, &url)))
-        .collect();
-    requests.push(("invalid signal".to_owned(), ctx.request(Method::POST, PROMETHEUS_PATH).body("{")));
-    requests.push(("method not allowed".to_owned(), ctx.request(Method::GET, KUBERNETES_EVENT_PATH)));
-    for (what, request) in requests {
-        let answer = ctx.send(request.header("X-Request-ID", &id)).await?;
-        Failure::ensure_eq(&format!("{what}: X-Request-ID"), answer.header("x-request-id"), Some(id.as_str()))?;
+/// Upstream rule: `middleware/security_headers.go` — `X-XSS-Protection: 1; mode=block` on API
+/// answers, errors included.
+async fn xss_protection_header_on_api_answers(ctx: Ctx) -> Result<(), Failure> {
+    let answers = [
+        post_raw(&ctx, PROMETHEUS_PATH, "{", Some("application/json"), &[stamp()]).await?,
+        ctx.get(&format!("/{}", ctx.unique("nowhere"))).await?,
+    ];
+    for answer in answers {
+        Failure::ensure_eq(
+            &format!("X-XSS-Protection on a {} answer", answer.status),
+            answer.header("x-xss-protection"),
+            Some("1; mode=block"),
+        )?;
     }
     Ok(())
 }
-case!(request_id_is_echoed_when_sent, area = "security", labels = ["security"]);
+case!(xss_protection_header_on_api_answers, area = "security", labels = ["security"]);
 
-async fn request_id_is_unique_when_not_sent(ctx: Ctx) -> Result<(), Failure> {
+/// `X-Timestamp: now`.
+fn stamp() -> (&'static str, String) {
+    ("X-Timestamp", super::support::now_unix().to_string())
+}
+
+/// Upstream rule: `middleware/request_id.go` — every API answer carries a new UUID as
+/// `X-Request-ID`; an inbound one is ignored, never echoed.
+async fn inbound_request_id_is_not_echoed(ctx: Ctx) -> Result<(), Failure> {
+    let id = ctx.unique("request-id");
+    let requests: Vec<(&str, RequestBuilder)> = vec![
+        ("invalid signal", ctx.request(Method::POST, PROMETHEUS_PATH).header("X-Timestamp", stamp().1).body("{")),
+        ("method not allowed", ctx.request(Method::GET, KUBERNETES_EVENT_PATH)),
+        ("unknown path", ctx.request(Method::GET, "/no-such-path")),
+    ];
+    for (what, request) in requests {
+        let answer = ctx.send(request.header("X-Request-ID", &id)).await?;
+        let got = answer.header("x-request-id").unwrap_or_default();
+        Failure::ensure(got != id, || format!("{what}: the inbound X-Request-ID {id:?} was echoed"))?;
+        Failure::ensure(uuid::Uuid::parse_str(got).is_ok(), || format!("{what}: X-Request-ID {got:?} is not a UUID"))?;
+    }
+    Ok(())
+}
+case!(inbound_request_id_is_not_echoed, area = "security", labels = ["security"]);
+
+/// Upstream rule: `middleware/request_id.go`, `http_errors.go` — the id is new for every answer,
+/// and a handler's problem carries it as `request_id`.
+async fn request_id_is_fresh_for_every_answer(ctx: Ctx) -> Result<(), Failure> {
     let mut ids = Vec::new();
-    // Each URL twice (the same URL must not repeat an id either), plus an invalid signal.
     let mut requests: Vec<RequestBuilder> = gateway_get_urls(&ctx)
         .iter()
         .flat_map(|url| [ctx.request_url(Method::GET, url), ctx.request_url(Method::GET, url)])
         .collect();
-    requests.push(ctx.request(Method::POST, PROMETHEUS_PATH).body("{"));
+    for _ in 0..2 {
+        requests.push(ctx.request(Method::POST, PROMETHEUS_PATH).header("X-Timestamp", stamp().1).body("{"));
+    }
     for request in requests {
         let answer = ctx.send(request).await?;
         let id = answer.header("x-request-id").unwrap_or_default().to_owned();
         Failure::ensure(uuid::Uuid::parse_str(&id).is_ok(), || format!("X-Request-ID {id:?} is not a UUID"))?;
+        if answer.status == 400 {
+            let body = answer.json()?;
+            Failure::ensure_eq("problem request_id", body["request_id"].as_str(), Some(id.as_str()))?;
+        }
         ids.push(id);
     }
     let mut distinct = ids.clone();
@@ -107,23 +140,42 @@ async fn request_id_is_unique_when_not_sent(ctx: Ctx) -> Result<(), Failure> {
     distinct.dedup();
     Failure::ensure(distinct.len() == ids.len(), || format!("X-Request-ID values repeat: {ids:?}"))
 }
-case!(request_id_is_unique_when_not_sent, area = "security", labels = ["security"]);
+case!(request_id_is_fresh_for_every_answer, area = "security", labels = ["security"]);
 
+/// Upstream rule: `pkg/http/cors/cors.go` (chain: CORS first) — a preflight needs no token: 200 with
+/// `Access-Control-Allow-Origin` and `-Methods` (`test/e2e/gateway/25_cors_test.go`).
+async fn cors_preflight_needs_no_token(ctx: Ctx) -> Result<(), Failure> {
+    let request = anonymous(&ctx, Method::OPTIONS, &ctx.url(PROMETHEUS_PATH))
+        .header("Origin", "https://console.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type");
+    let answer = ctx.send(request).await?;
+    // 200 is go-chi/cors' default success status; upstream's own case also allows 204.
+    Failure::ensure(matches!(answer.status, 200 | 204), || format!("preflight answered {}", answer.status))?;
+    let origin = answer.header("access-control-allow-origin").unwrap_or_default();
+    Failure::ensure(!origin.is_empty(), || "no Access-Control-Allow-Origin on the preflight".to_owned())?;
+    let methods = answer.header("access-control-allow-methods").unwrap_or_default().to_ascii_uppercase();
+    Failure::ensure(methods.contains("POST"), || format!("Access-Control-Allow-Methods {methods:?} lacks POST"))
+}
+case!(cors_preflight_needs_no_token, area = "security", labels = ["security"]);
+
+/// Upstream rule: `http_errors.go` (generic details, sanitized) — problem answers never echo what
+/// the request carried: body secrets or the token.
 async fn problem_detail_never_echoes_secrets(ctx: Ctx) -> Result<(), Failure> {
     let secrets: Vec<String> = (0..4).map(|i| format!("s3cr3t{i}{}", ctx.unique("x").replace('-', ""))).collect();
     let malformed = format!(
         r#"{{"token": "{}", "password": "{}", "api_key": "{}", "authorization": "Bearer {}", "alerts": ["#,
         secrets[0], secrets[1], secrets[2], secrets[3]
     );
-    let mut nameless = deployment_alert("Leaky", &ctx.unique("leaky"), SIGNAL_NAMESPACE).without_label("alertname");
+    let mut nameless = pod_alert("Leaky", "leaky-0", "default").without_label("alertname");
     for (key, secret) in ["token", "password", "api_key", "authorization"].iter().zip(&secrets) {
         nameless = nameless.label(key, secret);
     }
-    let event = Event::warning("BackOff", "Deployment", &ctx.unique("leaky-event"), SIGNAL_NAMESPACE)
+    let event = Event::warning("BackOff", "Pod", "leaky-0", "default")
         .without("reason")
         .set("message", json!(format!("token={} password={}", secrets[0], secrets[1])));
     let answers = [
-        post_raw(&ctx, PROMETHEUS_PATH, malformed, Some("application/json"), &[]).await?,
+        post_raw(&ctx, PROMETHEUS_PATH, malformed, Some("application/json"), &[stamp()]).await?,
         ctx.post_alert(&Webhook::with_alert(nameless)).await?,
         ctx.post_event(&event).await?,
     ];
@@ -132,7 +184,7 @@ async fn problem_detail_never_echoes_secrets(ctx: Ctx) -> Result<(), Failure> {
         forbidden.push(token.to_string());
     }
     for answer in &answers {
-        expect_problem(answer, 400, "validation-error")?;
+        answer.expect_status(400)?;
         for secret in &forbidden {
             Failure::ensure(!answer.body.contains(secret.as_str()), || "a problem detail echoes a secret".to_owned())?;
         }
@@ -141,6 +193,7 @@ async fn problem_detail_never_echoes_secrets(ctx: Ctx) -> Result<(), Failure> {
 }
 case!(problem_detail_never_echoes_secrets, area = "security", labels = ["security"]);
 
+/// Upstream rule: `pkg/shared/health/server.go` — `/healthz` needs no token.
 async fn health_needs_no_token(ctx: Ctx) -> Result<(), Failure> {
     let answer = ctx.send(anonymous(&ctx, Method::GET, &ctx.config().health_url)).await?;
     answer.expect_status(200)?;
@@ -148,9 +201,9 @@ async fn health_needs_no_token(ctx: Ctx) -> Result<(), Failure> {
 }
 case!(health_needs_no_token, area = "security", labels = ["security"]);
 
-/// A valid one-alert webhook about a Deployment of this case.
+/// A one-alert webhook (auth refuses it before anything reads it).
 fn valid_webhook(ctx: &Ctx, tag: &str) -> serde_json::Value {
-    Webhook::with_alert(deployment_alert("AuthProbe", &ctx.unique(tag), SIGNAL_NAMESPACE)).to_json()
+    Webhook::with_alert(pod_alert("AuthProbe", &ctx.unique(tag), "default")).to_json()
 }
 
 /// The same, as a request body.
@@ -158,6 +211,8 @@ fn valid_body(ctx: &Ctx, tag: &str) -> String {
     valid_webhook(ctx, tag).to_string()
 }
 
+/// Upstream rule: `pkg/shared/auth/middleware.go` — no `Authorization`, or not Bearer: 401
+/// `about:blank` (`test/e2e/gateway/38_auth_middleware_test.go`).
 async fn missing_token_is_401(ctx: Ctx) -> Result<(), Failure> {
     let token = ctx.token()?;
     let url = ctx.url(PROMETHEUS_PATH);
@@ -166,12 +221,14 @@ async fn missing_token_is_401(ctx: Ctx) -> Result<(), Failure> {
     for (what, request) in [("no Authorization", bare), ("Basic scheme", basic)] {
         let request = request.header("Content-Type", "application/json").body(valid_body(&ctx, "anon"));
         let answer = ctx.send(request).await?;
-        expect_problem(&answer, 401, "unauthorized").map_err(|f| Failure::new(format!("{what}: {}", f.message)))?;
+        expect_auth_problem(&answer, 401).map_err(|f| Failure::new(format!("{what}: {}", f.message)))?;
     }
     Ok(())
 }
 case!(missing_token_is_401, area = "security", labels = ["security"], needs_auth);
 
+/// Upstream rule: `pkg/shared/auth/middleware.go` — a token TokenReview does not know: 401, the
+/// token never echoed.
 async fn unknown_token_is_401_and_not_echoed(ctx: Ctx) -> Result<(), Failure> {
     ctx.token()?;
     let bogus = format!("bogus{}", ctx.unique("token").replace('-', ""));
@@ -181,13 +238,15 @@ async fn unknown_token_is_401_and_not_echoed(ctx: Ctx) -> Result<(), Failure> {
             .header("Content-Type", "application/json")
             .body(valid_body(&ctx, "bogus"));
         let answer = ctx.send(request).await?;
-        expect_problem(&answer, 401, "unauthorized")?;
+        expect_auth_problem(&answer, 401)?;
         Failure::ensure(!answer.body.contains(&bogus), || format!("{path}: the 401 answer echoes the token"))?;
     }
     Ok(())
 }
 case!(unknown_token_is_401_and_not_echoed, area = "security", labels = ["security"], needs_auth);
 
+/// Upstream rule: `signal_ingestion.go` chain — auth runs before freshness, content type, size
+/// and parsing.
 async fn auth_is_checked_before_other_checks(ctx: Ctx) -> Result<(), Failure> {
     ctx.token()?;
     let huge = oversized(&valid_webhook(&ctx, "huge"));
@@ -204,7 +263,7 @@ async fn auth_is_checked_before_other_checks(ctx: Ctx) -> Result<(), Failure> {
     ];
     for (what, request) in requests {
         let answer = ctx.send(request).await?;
-        expect_problem(&answer, 401, "unauthorized").map_err(|f| Failure::new(format!("{what}: {}", f.message)))?;
+        expect_auth_problem(&answer, 401).map_err(|f| Failure::new(format!("{what}: {}", f.message)))?;
     }
     Ok(())
 }

@@ -7,30 +7,84 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use fixtures::crd::{LABEL_MANAGED_BY, RemediationRequest};
-use fixtures::payloads::Alert;
+use fixtures::payloads::{Alert, Event, Webhook};
 use futures::StreamExt;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 
+use crate::world::World;
 use crate::{Ctx, Failure, Response, eventually};
 
 /// How long a case waits for an effect to show in the Kubernetes API.
 pub const API_DEADLINE: Duration = Duration::from_secs(10);
 /// How often it looks.
 pub const API_INTERVAL: Duration = Duration::from_millis(50);
-/// Namespace of the workloads the signals are about (not where RemediationRequests live).
-pub const SIGNAL_NAMESPACE: &str = "e2e";
-/// The body size limit of contract §3.
+/// How long the first signal about a fresh world is sent again while the gateway does not see
+/// the world yet (its caches lag the API; upstream's suite retries for 30 s, contract §8).
+pub const ADMIT_DEADLINE: Duration = Duration::from_secs(30);
+/// The same for a cluster without controllers (the in-memory one, read without caches).
+pub const ADMIT_DEADLINE_IN_MEMORY: Duration = Duration::from_secs(5);
+/// How often such a signal is sent again.
+pub const ADMIT_INTERVAL: Duration = Duration::from_millis(250);
+/// The body size limit of the middleware (contract §2).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// The Prometheus parser's own limit (contract §2).
+pub const MAX_PROMETHEUS_BYTES: usize = 100 * 1024;
 /// Requests a case keeps in flight when it sends many.
 pub const FAN_OUT: usize = 16;
 
-/// A firing alert about Deployment `deployment` in `namespace`. Cases target Deployments, not
-/// Pods, because a real gateway resolves a Pod to its owner before fingerprinting (contract §8).
-pub fn deployment_alert(alertname: &str, deployment: &str, namespace: &str) -> Alert {
-    Alert::firing(alertname).label("deployment", deployment).namespace(namespace)
+/// A firing alert named `alertname` about the bare Pod `pod` in `namespace`, as upstream's suite
+/// sends them (contract §8).
+pub fn pod_alert(alertname: &str, pod: &str, namespace: &str) -> Alert {
+    Alert::firing(alertname).pod(pod).namespace(namespace)
+}
+
+/// Whether `answer` looks like the gateway not seeing a fresh world yet: a 200 `rejected` (scope
+/// read from a lagging cache) or a 400 (target not found yet).
+fn not_seen_yet(answer: &Response) -> bool {
+    answer.status == 400 || (answer.status == 200 && answer.json().is_ok_and(|body| is_rejected(&body)))
+}
+
+/// How long a case waits for the gateway to see objects it just created.
+pub fn admit_deadline(ctx: &Ctx) -> Duration {
+    if ctx.config().runs_controllers { ADMIT_DEADLINE } else { ADMIT_DEADLINE_IN_MEMORY }
+}
+
+/// Sends with `send` until the answer is not [`not_seen_yet`] or the admission deadline passes;
+/// returns the last answer. For the first signal about objects a case just created.
+pub async fn admitted<F, Fut>(ctx: &Ctx, send: F) -> Result<Response, Failure>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Response, Failure>>,
+{
+    let end = tokio::time::Instant::now() + admit_deadline(ctx);
+    loop {
+        let answer = send().await?;
+        if !not_seen_yet(&answer) || tokio::time::Instant::now() + ADMIT_INTERVAL > end {
+            return Ok(answer);
+        }
+        ctx.log(format!("the gateway does not see the case's objects yet ({}): sending again", answer.status));
+        tokio::time::sleep(ADMIT_INTERVAL).await;
+    }
+}
+
+/// Posts `webhook` (stamped) until admitted and expects 201 created.
+pub async fn alert_created(ctx: &Ctx, cleanup: &Cleanup, webhook: &Webhook) -> Result<Signalled, Failure> {
+    expect_created(&admitted(ctx, || ctx.post_alert(webhook)).await?, cleanup)
+}
+
+/// Posts `event` until admitted and expects 201 created.
+pub async fn event_created(ctx: &Ctx, cleanup: &Cleanup, event: &Event) -> Result<Signalled, Failure> {
+    expect_created(&admitted(ctx, || ctx.post_event(event)).await?, cleanup)
+}
+
+/// A managed world with one bare Pod `pod` in it (the most common setup).
+pub async fn world_with_pod(ctx: &Ctx, tag: &str, pod: &str) -> Result<World, Failure> {
+    let world = ctx.world(tag).await?;
+    world.pod(pod).await?;
+    Ok(world)
 }
 
 /// Unix seconds now.
@@ -79,7 +133,8 @@ impl Cleanup {
     }
 }
 
-/// Runs `body` with a [`Cleanup`], then deletes what it tracked, then returns its result.
+/// Runs `body` with a [`Cleanup`], then deletes what it tracked and the case's world (objects,
+/// namespaces and the RemediationRequests about them), then returns its result.
 pub async fn cleaning_up<T, F, Fut>(ctx: Ctx, body: F) -> Result<T, Failure>
 where
     F: FnOnce(Ctx, Arc<Cleanup>) -> Fut,
@@ -88,6 +143,7 @@ where
     let cleanup = Arc::new(Cleanup::default());
     let result = body(ctx.clone(), cleanup.clone()).await;
     cleanup.run(&ctx).await;
+    ctx.delete_leftovers().await;
     result
 }
 
@@ -109,50 +165,49 @@ fn signalled(body: Value) -> Result<Signalled, Failure> {
     Ok(Signalled { fingerprint, name, body })
 }
 
-/// Why a case expecting a created signal is skipped when the gateway rejects it (contract §8).
-pub const REJECTED_SKIP: &str = "signal outside the gateway's managed scope (200 rejected)";
-
 /// Whether a single-signal body says `"status": "rejected"`.
 fn is_rejected(body: &Value) -> bool {
     body.get("status").and_then(Value::as_str) == Some("rejected")
 }
 
-/// A skip when one of the `results` of a 207 body is `rejected` (contract §8).
-pub fn skip_if_any_result_rejected(body: &Value) -> Result<(), Failure> {
-    let rejected = body.get("results").and_then(Value::as_array).is_some_and(|results| results.iter().any(is_rejected));
-    if rejected { Err(Failure::skip(REJECTED_SKIP)) } else { Ok(()) }
-}
-
-/// A skip when `answer` is a 200 `rejected` (a real gateway's answer for a resource outside its
-/// managed scope, contract §8): the case cannot check creation there.
-pub fn skip_if_rejected(answer: &Response) -> Result<(), Failure> {
-    match answer.json() {
-        Ok(body) if answer.status == 200 && is_rejected(&body) => Err(Failure::skip(REJECTED_SKIP)),
-        _ => Ok(()),
-    }
-}
-
-/// Checks one single-signal "created" body (also a 207 result) and tracks its resource. A
-/// `rejected` result is a skip (contract §8).
+/// Checks one single-signal "created" body and tracks its resource. A `rejected` answer is a
+/// failure: the case's world is managed (contract §5).
 pub fn created_body(body: Value, cleanup: &Cleanup) -> Result<Signalled, Failure> {
     cleanup.track_answer(&body);
-    if is_rejected(&body) {
-        return Err(Failure::skip(REJECTED_SKIP));
-    }
+    Failure::ensure(!is_rejected(&body), || {
+        format!("the gateway rejected a signal about the case's managed namespace: {body}")
+    })?;
     Failure::ensure_eq("status", body.get("status").and_then(Value::as_str), Some("created"))?;
     Failure::ensure_eq("duplicate", body.get("duplicate").and_then(Value::as_bool), Some(false))?;
     signalled(body)
 }
 
-/// Asserts a 201 created answer and tracks its resource for cleanup. A 200 `rejected` answer is
-/// a skip, not a failure: a real gateway gives it for resources outside its managed scope (§8).
+/// Asserts a 201 created answer (§6) and tracks its resource for cleanup.
 pub fn expect_created(answer: &Response, cleanup: &Cleanup) -> Result<Signalled, Failure> {
     if let Ok(body) = answer.json() {
         cleanup.track_answer(&body);
     }
-    skip_if_rejected(answer)?;
     answer.expect_status(201)?;
     created_body(answer.json()?, cleanup)
+}
+
+/// Asserts a 200 `rejected` scope answer (§5) about `resource` (`ns:Kind:name`); returns its body.
+pub fn expect_rejected(answer: &Response, resource: &str) -> Result<Value, Failure> {
+    answer.expect_status(200)?;
+    let body = answer.json()?;
+    Failure::ensure_eq("status", body.get("status").and_then(Value::as_str), Some("rejected"))?;
+    Failure::ensure_eq("duplicate", body.get("duplicate").and_then(Value::as_bool), Some(false))?;
+    Failure::ensure_eq("fingerprint", body.get("fingerprint").and_then(Value::as_str), Some(""))?;
+    Failure::ensure(body.get("remediationRequestName").is_none(), || format!("a rejection names a resource: {body}"))?;
+    let rejection = body.get("rejection").cloned().unwrap_or(Value::Null);
+    Failure::ensure_eq("rejection.reason", str_field(&rejection, "reason")?, "unmanaged_resource")?;
+    Failure::ensure_eq("rejection.resource", str_field(&rejection, "resource")?, resource)?;
+    str_field(&rejection, "message")?;
+    let action = str_field(&rejection, "action")?;
+    Failure::ensure(action.contains("kubectl label") && action.contains("kubernaut.ai/managed=true"), || {
+        format!("rejection.action should say how to label the resource: {action:?}")
+    })?;
+    Ok(body)
 }
 
 /// Asserts a 202 duplicate answer; returns it and its `metadata.count`.
@@ -263,11 +318,26 @@ pub async fn set_phase(ctx: &Ctx, name: &str, phase: &str) -> Result<(), Failure
     Ok(())
 }
 
+/// Merges `status` into the status of `name` through the status subresource, as a controller does.
+pub async fn set_status(ctx: &Ctx, name: &str, status: &Value) -> Result<(), Failure> {
+    let patch = json!({ "status": status });
+    rr_api(ctx)?.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    ctx.log(format!("merged {status} into the status of {name}"));
+    Ok(())
+}
+
 /// Every RemediationRequest the gateway manages with `fingerprint`.
 pub async fn rrs_with_fingerprint(ctx: &Ctx, fingerprint: &str) -> Result<Vec<RemediationRequest>, Failure> {
     let (key, value) = LABEL_MANAGED_BY;
     let list = rr_api(ctx)?.list(&ListParams::default().labels(&format!("{key}={value}"))).await?;
     Ok(list.items.into_iter().filter(|rr| rr.spec.signal_fingerprint == fingerprint).collect())
+}
+
+/// Every RemediationRequest the gateway manages whose target is in `namespace`.
+pub async fn rrs_about(ctx: &Ctx, namespace: &str) -> Result<Vec<RemediationRequest>, Failure> {
+    let (key, value) = LABEL_MANAGED_BY;
+    let list = rr_api(ctx)?.list(&ListParams::default().labels(&format!("{key}={value}"))).await?;
+    Ok(list.items.into_iter().filter(|rr| rr.spec.target_resource.namespace == namespace).collect())
 }
 
 /// Deletes the RemediationRequest `name`, best effort, logging the outcome.
@@ -292,40 +362,6 @@ pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Asserts an RFC 7807 answer with `status` whose `type` ends in `kind`; returns the body.
-pub fn expect_problem(answer: &Response, status: u16, kind: &str) -> Result<Value, Failure> {
-    answer.expect_status(status)?;
-    let content_type = answer.header("content-type").unwrap_or_default();
-    Failure::ensure(content_type.starts_with("application/problem+json"), || {
-        format!("expected Content-Type application/problem+json, got {content_type:?}")
-    })?;
-    let body = answer.json()?;
-    for field in ["type", "title", "detail", "instance", "request_id"] {
-        str_field(&body, field)?;
-    }
-    Failure::ensure_eq("problem status", body.get("status").and_then(Value::as_u64), Some(u64::from(status)))?;
-    let ty = str_field(&body, "type")?;
-    Failure::ensure(ty == format!("https://kubernaut.ai/problems/{kind}"), || {
-        format!("problem type: expected https://kubernaut.ai/problems/{kind}, got {ty}")
-    })?;
-    Ok(body)
-}
-
-/// Asserts a 400 validation problem whose `detail` names `field`.
-pub fn expect_invalid_field(answer: &Response, field: &str) -> Result<Value, Failure> {
-    let body = expect_problem(answer, 400, "validation-error")?;
-    let detail = str_field(&body, "detail")?;
-    Failure::ensure(detail.contains(field), || format!("detail should name `{field}`: {detail:?}"))?;
-    Ok(body)
-}
-
-/// Whether `url` is served under the gateway base URL. Health, readiness and metrics may live on
-/// other ports (contract §8), where the gateway's header and request-id middleware may not run.
-pub fn under_gateway(ctx: &Ctx, url: &str) -> bool {
-    url.strip_prefix(ctx.config().gateway_url.as_str())
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
-}
-
 /// The URL of readiness next to the health URL (`/health` → `/ready`, `/healthz` → `/readyz`).
 pub fn ready_url(ctx: &Ctx) -> String {
     let health = &ctx.config().health_url;
@@ -334,8 +370,11 @@ pub fn ready_url(ctx: &Ctx) -> String {
     } else if let Some(base) = health.strip_suffix("/health") {
         format!("{base}/ready")
     } else {
-        ctx.url("/ready")
+        format!("{}/readyz", health.trim_end_matches('/'))
     }
 }
 
+pub use super::problem::{
+    BATCH_PARSE_FAILED, SIGNAL_PARSE_FAILED, Writer, expect_auth_problem, expect_bad_request, expect_problem,
+};
 pub use super::scrape::{Metrics, ensure_grew, scrape_metrics};

@@ -1,9 +1,11 @@
 //! Deliberately wrong gateways on 127.0.0.1: one that answers 200 `{}` to everything, and a
-//! proxy in front of the contract double that changes exactly one behaviour (never
-//! deduplicates, skips validation, leaks secrets into problem details, counts events as alerts in
-//! its metrics, or drops `Retry-After`), so the cases that fail there fail for that reason only.
+//! proxy in front of the contract double that changes exactly one behaviour (see [`Fault`]), so
+//! the cases that fail there fail for that reason only. The rewrites of requests and answers are
+//! in `rewrites.rs`.
 
 use std::sync::Arc;
+
+use crate::rewrites;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -42,20 +44,35 @@ pub enum Fault {
     /// The metrics count events under the alerts' `source_type` (the double's Event label value
     /// is rewritten to its Prometheus one), so events have no series of their own.
     CountsEventsAsAlerts,
-    /// Answers lose their `Retry-After` header (a 503 no longer says the gateway is only shedding
-    /// load, contract §3 step 6).
-    DropsRetryAfter,
+    /// Makes the Pods a signal names before the double sees it: RemediationRequests for objects
+    /// that do not exist.
+    CreatesMissingObjects,
+    /// Labels the namespace and the Pod a signal names `kubernaut.ai/managed=true` first: scope
+    /// ignored.
+    IgnoresScope,
+    /// Rewrites alert severities to `critical`, `warning` or `info` (anything else and none:
+    /// `warning`), as v1 claimed.
+    NormalizesSeverity,
+    /// Answers carry the inbound `X-Request-ID` instead of a fresh one.
+    EchoesRequestId,
+    /// Created RemediationRequests get v1's labels instead of v2's.
+    UsesV1Labels,
+    /// 207 answers use v1's result shape (a name and `duplicate` per result, no `rejected`).
+    AnswersV1Results,
+    /// Terminal RemediationRequests count as in progress while a signal is processed.
+    DeduplicatesAgainstTerminal,
 }
 
-/// The double's `source_type` values (read from its exposition; the suites do not know them).
-const EVENT_SOURCE_TYPE: &str = r#"source_type="kubernetes-event""#;
-const ALERT_SOURCE_TYPE: &str = r#"source_type="prometheus-alert""#;
+/// The `source_type` values of events and alerts (contract §7).
+const EVENT_SOURCE_TYPE: &str = r#"source_type="kubernetes-events""#;
+const ALERT_SOURCE_TYPE: &str = r#"source_type="prometheus""#;
 
 #[derive(Clone)]
 struct Proxy {
     upstream: String,
     http: reqwest::Client,
     rrs: Api<RemediationRequest>,
+    kube: kube::Client,
     fault: Fault,
     serial: Arc<tokio::sync::Mutex<()>>,
 }
@@ -65,7 +82,8 @@ pub fn proxy(upstream: &str, kube: kube::Client, namespace: &str, fault: Fault) 
     let state = Proxy {
         upstream: upstream.to_owned(),
         http: crate::harness::http(),
-        rrs: Api::namespaced(kube, namespace),
+        rrs: Api::namespaced(kube.clone(), namespace),
+        kube,
         fault,
         serial: Arc::default(),
     };
@@ -86,8 +104,26 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
             end_every_incident(&proxy.rrs).await;
             Some(guard)
         }
+        (true, Fault::DeduplicatesAgainstTerminal) => Some(proxy.serial.clone().lock_owned().await),
         _ => None,
     };
+    let hidden = match (signal, proxy.fault) {
+        (true, Fault::DeduplicatesAgainstTerminal) => rewrites::hide_terminal(&proxy.rrs).await,
+        _ => Vec::new(),
+    };
+    let body = match (signal, proxy.fault) {
+        (true, Fault::CreatesMissingObjects) => {
+            rewrites::create_missing_pods(&proxy.kube, &body).await;
+            body
+        }
+        (true, Fault::IgnoresScope) => {
+            rewrites::label_managed(&proxy.kube, &body).await;
+            body
+        }
+        (true, Fault::NormalizesSeverity) => rewrites::normalize_severity(&body),
+        _ => body,
+    };
+    let inbound_id = parts.headers.get("x-request-id").cloned();
     let leak = format!(
         " [request body: {}] [authorization: {}]",
         String::from_utf8_lossy(&body),
@@ -107,13 +143,20 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
     for hop in [header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::CONNECTION] {
         headers.remove(hop);
     }
-    if let Fault::DropsRetryAfter = proxy.fault {
-        headers.remove(header::RETRY_AFTER);
+    rewrites::restore_phases(&proxy.rrs, hidden).await;
+    if let (Fault::EchoesRequestId, Some(id)) = (proxy.fault, inbound_id) {
+        headers.insert("x-request-id", id);
+    }
+    if let (true, Fault::UsesV1Labels) = (signal, proxy.fault) {
+        rewrites::relabel_v1(&proxy.rrs).await;
     }
     match proxy.fault {
+        Fault::AnswersV1Results if signal && status == StatusCode::MULTI_STATUS => {
+            rebuild(status, headers, rewrites::v1_results(&bytes))
+        }
         Fault::SkipsValidation if signal && status.is_client_error() => made_up_created(headers),
         Fault::LeaksSecrets if signal && status.is_client_error() => rebuild(status, headers, leaky(&bytes, &leak)),
-        Fault::CountsEventsAsAlerts if parts.uri.path() == "/metrics" => {
+        Fault::CountsEventsAsAlerts if parts.uri.path().ends_with("/metrics") => {
             let text = String::from_utf8_lossy(&bytes).replace(EVENT_SOURCE_TYPE, ALERT_SOURCE_TYPE);
             rebuild(status, headers, Bytes::from(text))
         }

@@ -46,25 +46,16 @@ pub async fn run_all(config: &Arc<CtxConfig>) -> Outcomes {
     Outcomes(outcomes)
 }
 
-/// Runs only the registered cases named in `names`, one at a time.
-pub async fn run_named(config: &Arc<CtxConfig>, names: &[&str]) -> Outcomes {
-    let mut outcomes = BTreeMap::new();
-    for case in suites::registered().into_iter().filter(|c| names.contains(&c.name)) {
-        outcomes.insert(case.name, run_one(case, config).await);
-    }
-    for name in names {
-        assert!(outcomes.contains_key(name), "{name} is not a registered case");
-    }
-    Outcomes(outcomes)
-}
-
 async fn run_one(case: &'static Case, config: &Arc<CtxConfig>) -> Result<(), Failure> {
     let log = CaseLog::default();
-    let run = (case.run)(Ctx::new(config.clone(), case.name, log.clone()));
-    match tokio::time::timeout(CASE_DEADLINE, run).await {
+    let ctx = Ctx::new(config.clone(), case.name, log.clone());
+    let outcome = match tokio::time::timeout(CASE_DEADLINE, (case.run)(ctx.clone())).await {
         Ok(result) => result,
         Err(_) => Err(Failure::new(format!("timed out after {CASE_DEADLINE:?}\n{}", log.contents()))),
-    }
+    };
+    // As the runner does after every attempt.
+    ctx.delete_leftovers().await;
+    outcome
 }
 
 impl Outcomes {

@@ -5,10 +5,11 @@
 
 mod doubles;
 mod harness;
+mod rewrites;
 
 use doubles::{Fault, always_ok, proxy, serve};
-use fixtures::double::{DoubleConfig, Faults, RunningDouble};
-use harness::{TOKEN, ctx_config, run_all, run_named};
+use fixtures::double::{DoubleConfig, RunningDouble};
+use harness::{TOKEN, ctx_config, run_all};
 
 async fn contract_double() -> RunningDouble {
     let config = DoubleConfig { tokens: vec![TOKEN.to_owned()], ..DoubleConfig::default() };
@@ -19,13 +20,12 @@ async fn contract_double() -> RunningDouble {
 async fn every_case_passes_on_the_contract_double() {
     let double = contract_double().await;
     let outcomes = run_all(&ctx_config(&double.url, double.kube.clone())).await;
-    assert!(outcomes.0.len() >= 35, "only {} cases registered", outcomes.0.len());
+    assert!(outcomes.0.len() >= 80, "only {} cases registered", outcomes.0.len());
     outcomes.assert_exactly_failed(&[]);
     double.shutdown().await;
 }
 
-/// Its `{}` has no `"status": "rejected"`, so the cases expecting 201 fail there rather than
-/// skip as they do on a real gateway's 200 `rejected` (contract §8).
+/// Its `{}` is no answer the contract knows: every case fails there.
 #[tokio::test]
 async fn every_case_fails_on_a_gateway_answering_200_to_everything() {
     let url = serve(always_ok()).await;
@@ -38,15 +38,16 @@ async fn every_case_fails_on_a_gateway_answering_200_to_everything() {
 /// The cases that need a repeat to be a duplicate.
 const NEEDS_DEDUPLICATION: &[&str] = &[
     "dedup::alert_and_event_about_one_resource_are_one_incident",
-    "dedup::concurrent_identical_signals_make_one_request",
+    "dedup::blocked_phase_stays_duplicate",
+    "dedup::concurrent_repeats_make_no_second_request",
     "dedup::duplicate_answer_carries_metadata",
     "dedup::occurrence_count_grows_with_each_repeat",
     "dedup::pending_phase_stays_duplicate",
     "dedup::processing_phase_stays_duplicate",
     "dedup::repeat_alert_is_duplicate",
     "dedup::two_alertnames_about_one_resource_are_one_incident",
-    "dedup::unknown_phase_counts_as_in_progress",
     "events::repeated_event_is_duplicate",
+    "ingestion::pods_of_one_deployment_are_one_incident",
     "metrics::deduplicated_counter_grows",
 ];
 
@@ -62,25 +63,32 @@ async fn dedup_cases_fail_on_a_gateway_that_never_deduplicates() {
 
 /// The cases that need a signal to be refused with a 4xx.
 const NEEDS_REFUSAL: &[&str] = &[
+    "batch::all_dropped_batch_is_400",
+    "events::event_about_missing_object_is_400",
     "events::event_without_object_kind_is_400",
     "events::event_without_object_name_is_400",
     "events::event_without_reason_is_400",
+    "events::malformed_event_is_400",
     "events::normal_event_is_400",
     "events::unknown_event_type_is_400",
+    "ingestion::alert_about_a_missing_pod_is_400",
     "security::auth_is_checked_before_other_checks",
     "security::missing_token_is_401",
     "security::problem_detail_never_echoes_secrets",
     "security::unknown_token_is_401_and_not_echoed",
+    "validation::alert_without_starts_at_or_stamp_is_400",
+    "validation::body_over_100_kib_is_400_parse_failure",
     "validation::body_over_256_kib_is_413",
     "validation::empty_body_is_400_problem",
     "validation::empty_or_missing_alerts_is_400_problem",
+    "validation::event_without_timestamps_is_400",
+    "validation::freshness_is_checked_before_content_type",
     "validation::future_x_timestamp_is_400",
     "validation::malformed_json_is_400_problem",
     "validation::missing_alertname_is_400_problem",
     "validation::non_json_content_type_is_415_with_accept",
     "validation::non_numeric_or_negative_x_timestamp_is_400",
     "validation::old_x_timestamp_is_400",
-    "validation::signal_without_any_timestamp_is_400",
     "validation::stale_event_is_400",
 ];
 
@@ -94,17 +102,32 @@ async fn validation_cases_fail_on_a_gateway_that_skips_validation() {
     double.shutdown().await;
 }
 
+/// Details are generic (contract §2): a gateway that appends the request (body and token) to
+/// them fails every case that reads a handler's detail, not only the secrecy cases.
 #[tokio::test]
 async fn secrecy_cases_fail_on_a_gateway_that_echoes_secrets_in_details() {
-    let double = contract_double().await;
-    let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::LeaksSecrets);
-    let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone())).await;
-    outcomes.assert_exactly_failed(&[
-        "security::problem_detail_never_echoes_secrets",
-        "security::unknown_token_is_401_and_not_echoed",
-    ]);
-    double.shutdown().await;
+    only_these_fail(
+        Fault::LeaksSecrets,
+        &[
+            "batch::all_dropped_batch_is_400",
+            "events::event_about_missing_object_is_400",
+            "events::event_without_object_kind_is_400",
+            "events::event_without_object_name_is_400",
+            "events::event_without_reason_is_400",
+            "events::malformed_event_is_400",
+            "events::normal_event_is_400",
+            "events::unknown_event_type_is_400",
+            "ingestion::alert_about_a_missing_pod_is_400",
+            "security::problem_detail_never_echoes_secrets",
+            "security::unknown_token_is_401_and_not_echoed",
+            "validation::body_over_100_kib_is_400_parse_failure",
+            "validation::empty_body_is_400_problem",
+            "validation::empty_or_missing_alerts_is_400_problem",
+            "validation::malformed_json_is_400_problem",
+            "validation::missing_alertname_is_400_problem",
+        ],
+    )
+    .await;
 }
 
 /// Events counted under the alerts' `source_type`: the received counter still grows, so only the
@@ -120,34 +143,101 @@ async fn event_metrics_case_fails_on_a_gateway_that_counts_events_as_alerts() {
     double.shutdown().await;
 }
 
-/// The cases that send many signals at once, where the gateway may shed some (503 with
-/// `Retry-After`, contract §3 step 6).
-const UNDER_LOAD: &[&str] =
-    &["health::health_stays_200_during_signal_burst", "load::hundred_distinct_signals_make_hundred_requests"];
-
-/// A double answering 30% of signal requests 503 with `Retry-After` (the seed fixes which).
-async fn shedding_double() -> RunningDouble {
-    let faults = Faults { signal_503_fraction: 0.3, seed: 11, ..Faults::default() };
-    let config = DoubleConfig { tokens: vec![TOKEN.to_owned()], faults, ..DoubleConfig::default() };
-    fixtures::double::start(config).await.expect("the shedding double starts")
-}
-
-/// Shedding load is within the contract: the burst tolerates it, the load case sends again.
-#[tokio::test]
-async fn load_cases_pass_on_a_gateway_that_sheds_signals_with_retry_after() {
-    let double = shedding_double().await;
-    let outcomes = run_named(&ctx_config(&double.url, double.kube.clone()), UNDER_LOAD).await;
-    outcomes.assert_exactly_failed(&[]);
-    double.shutdown().await;
-}
-
-/// A 503 without `Retry-After` is a server error, not shedding: both cases fail.
-#[tokio::test]
-async fn load_cases_fail_on_a_gateway_that_sheds_signals_without_retry_after() {
-    let double = shedding_double().await;
-    let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::DropsRetryAfter);
+/// Runs every case against a proxy with `fault` in front of a fresh contract double and expects
+/// exactly `failing` to fail.
+async fn only_these_fail(fault: Fault, failing: &[&str]) {
+    let double = contract_double().await;
+    let app = proxy(&double.url, double.kube.clone(), double.namespace(), fault);
     let url = serve(app).await;
-    let outcomes = run_named(&ctx_config(&url, double.kube.clone()), UNDER_LOAD).await;
-    outcomes.assert_exactly_failed(UNDER_LOAD);
+    let outcomes = run_all(&ctx_config(&url, double.kube.clone())).await;
+    outcomes.assert_exactly_failed(failing);
     double.shutdown().await;
+}
+
+#[tokio::test]
+async fn missing_object_cases_fail_on_a_gateway_that_creates_requests_for_them() {
+    only_these_fail(
+        Fault::CreatesMissingObjects,
+        &[
+            "batch::all_dropped_batch_is_400",
+            "batch::partial_batch_answers_201",
+            "events::event_about_missing_object_is_400",
+            "ingestion::alert_about_a_missing_pod_is_400",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn scope_cases_fail_on_a_gateway_that_ignores_scope() {
+    only_these_fail(
+        Fault::IgnoresScope,
+        &[
+            "scope::batch_with_unmanaged_alert_reports_rejected",
+            "scope::opted_out_pod_in_managed_namespace_is_rejected",
+            "scope::rejected_counter_grows",
+            "scope::unmanaged_event_is_rejected",
+            "scope::unmanaged_namespace_is_rejected",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn severity_cases_fail_on_a_gateway_that_normalizes_severity() {
+    only_these_fail(
+        Fault::NormalizesSeverity,
+        &["ingestion::severity_is_passed_through", "metrics::received_counter_grows"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn request_id_case_fails_on_a_gateway_that_echoes_it() {
+    only_these_fail(Fault::EchoesRequestId, &["security::inbound_request_id_is_not_echoed"]).await;
+}
+
+#[tokio::test]
+async fn label_cases_fail_on_a_gateway_with_v1_labels() {
+    only_these_fail(Fault::UsesV1Labels, V1_LABEL_CASES).await;
+}
+
+/// The cases that find RemediationRequests by the v2 managed-by label, or check it.
+const V1_LABEL_CASES: &[&str] = &[
+    "dedup::cancelled_phase_allows_new_request",
+    "dedup::completed_phase_allows_new_request",
+    "dedup::concurrent_repeats_make_no_second_request",
+    "dedup::failed_phase_allows_new_request",
+    "dedup::skipped_phase_allows_new_request",
+    "dedup::timed_out_phase_allows_new_request",
+    "ingestion::remediation_request_metadata_and_initial_status",
+    "load::hundred_distinct_signals_make_hundred_requests",
+];
+
+#[tokio::test]
+async fn batch_cases_fail_on_a_gateway_with_v1_results() {
+    only_these_fail(
+        Fault::AnswersV1Results,
+        &[
+            "batch::batch_summary_counts_duplicates_and_rejections",
+            "batch::multi_alert_webhook_answers_207_per_alert",
+            "scope::batch_with_unmanaged_alert_reports_rejected",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn terminal_phase_cases_fail_on_a_gateway_that_deduplicates_against_them() {
+    only_these_fail(
+        Fault::DeduplicatesAgainstTerminal,
+        &[
+            "dedup::cancelled_phase_allows_new_request",
+            "dedup::completed_phase_allows_new_request",
+            "dedup::failed_phase_allows_new_request",
+            "dedup::skipped_phase_allows_new_request",
+            "dedup::timed_out_phase_allows_new_request",
+        ],
+    )
+    .await;
 }
