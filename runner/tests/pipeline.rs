@@ -104,7 +104,13 @@ fn wait_with_deadline(mut child: Child, deadline: Duration) -> (Output, Duration
 }
 
 fn make_dry_run(args: &[&str]) -> String {
-    let out = Command::new("make").arg("-n").args(args).current_dir(root()).output();
+    let out = Command::new("make")
+        .args(["-n", "--no-print-directory"])
+        .env_remove("MAKEFLAGS")
+        .env_remove("MAKELEVEL")
+        .args(args)
+        .current_dir(root())
+        .output();
     let out = out.unwrap_or_else(|e| panic!("make: {e}"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "make -n {args:?}: {text}{}", String::from_utf8_lossy(&out.stderr));
