@@ -20,10 +20,10 @@ use clap::Parser;
                   4 nothing selected, 130 interrupted.",
     mut_arg("nocapture", |a| a.help("Print the log of every case, not only of failed ones")),
     mut_arg("show_output", |a| a.help("Same as --nocapture")),
-    mut_arg("test_threads", |a| a.help("Cases in flight at once (libtest spelling of -j)")),
+    mut_arg("test_threads", |a| a.help("Cases in flight at once (libtest spelling of -j)").allow_hyphen_values(true)),
     mut_arg("quiet", |a| a.help("Print only failures and the summary").long_help("Print only failures and the summary")),
     mut_arg("ignored", |a| a.help("Run only cases marked ignored")),
-    mut_arg("include_ignored", |a| a.help("Run ignored cases too")),
+    mut_arg("include_ignored", |a| a.help("Run ignored cases too").conflicts_with("ignored")),
     mut_arg("list", |a| a.help("List the selected cases (libtest format; with --format terse: `name: test` lines only)")),
     mut_arg("logfile", |a| a.hide(true)),
     mut_arg("bench", |a| a.hide(true)),
@@ -48,19 +48,19 @@ pub struct Cli {
     pub metrics_url: Option<String>,
 
     /// How long the health gate waits for 200, e.g. 30s, 2m.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_run_duration, allow_hyphen_values = true)]
     pub health_timeout: Option<std::time::Duration>,
 
     /// Cases in flight at once (env E2E_JOBS) [default: all CPUs].
-    #[arg(short = 'j', long = "jobs", visible_alias = "procs", value_name = "N")]
+    #[arg(short = 'j', long = "jobs", visible_alias = "procs", value_name = "N", allow_hyphen_values = true)]
     pub jobs: Option<String>,
 
     /// Per-case timeout unless a case sets its own, e.g. 90s, 5m [default: 5m].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_run_duration, allow_hyphen_values = true)]
     pub timeout: Option<std::time::Duration>,
 
     /// Timeout for the whole run; reaching it stops the run like an interrupt.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_run_duration, allow_hyphen_values = true)]
     pub suite_timeout: Option<std::time::Duration>,
 
     /// Where to write the JUnit XML report (env E2E_JUNIT) [default: target/e2e/junit.xml].
@@ -82,19 +82,19 @@ pub struct Cli {
     pub focus: Vec<String>,
 
     /// Retry a failing case up to N times; one that then passes is reported flaky.
-    #[arg(long, value_name = "N", conflicts_with = "flake_attempts")]
+    #[arg(long, value_name = "N", conflicts_with = "flake_attempts", allow_hyphen_values = true)]
     pub retries: Option<u32>,
 
     /// Ginkgo's spelling: make up to N attempts of each case in total (N - 1 retries).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub flake_attempts: Option<u32>,
 
     /// Whether flaky cases (failed, then passed on retry) pass or fail the run.
-    #[arg(long, value_name = "pass|fail", default_value = "pass")]
-    pub flaky_result: String,
+    #[arg(long, value_enum, default_value_t = FlakyResult::Pass)]
+    pub flaky_result: FlakyResult,
 
     /// Run the selection N more times (N + 1 runs in all, as Ginkgo's --repeat); stop at the first failing run.
-    #[arg(long, value_name = "N", conflicts_with = "until_it_fails")]
+    #[arg(long, value_name = "N", conflicts_with = "until_it_fails", allow_hyphen_values = true)]
     pub repeat: Option<u32>,
 
     /// Run the selection again and again until a run fails (bounded by --suite-timeout, if set).
@@ -102,19 +102,19 @@ pub struct Cli {
     pub until_it_fails: bool,
 
     /// Order within each phase: `longest` (recorded duration, unknown first) or `name`.
-    #[arg(long, value_name = "longest|name", default_value = "longest")]
-    pub order: String,
+    #[arg(long, value_enum, default_value_t = OrderArg::Longest, conflicts_with_all = ["shuffle", "seed"])]
+    pub order: OrderArg,
 
     /// Run cases in a random order (seeded; see --seed).
     #[arg(long, visible_alias = "randomize-all")]
     pub shuffle: bool,
 
     /// Seed for --shuffle [default: random, printed in the banner and stored in JUnit].
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
     pub seed: Option<u64>,
 
     /// Print the plan (what would run, in which order, on which shard) without running anything.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "list")]
     pub dry_run: bool,
 
     /// Write a Chrome trace-event JSON of the run (opens in Perfetto or chrome://tracing).
@@ -130,11 +130,11 @@ pub struct Cli {
     pub partition: Option<String>,
 
     /// Stop scheduling cases after the first failure.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "max_fail")]
     pub fail_fast: bool,
 
     /// Stop scheduling cases after N failures.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub max_fail: Option<usize>,
 
     /// File holding the Bearer token the gateway expects (never printed).
@@ -142,8 +142,8 @@ pub struct Cli {
     pub token_file: Option<PathBuf>,
 
     /// Kubernetes access for cluster cases: `auto` (kubeconfig if present), `none`, `in-cluster`.
-    #[arg(long, value_name = "MODE", default_value = "auto")]
-    pub kube: String,
+    #[arg(long, value_enum, default_value_t = KubeMode::Auto)]
+    pub kube: KubeMode,
 
     /// Fault for the embedded double, KEY=VALUE (repeatable): unhealthy-for=2s, latency=10ms..50ms,
     /// fail-fraction=0.3, close-after=N, stop-after=5s, seed=N. For reliability tests and benchmarks.
@@ -153,6 +153,10 @@ pub struct Cli {
     /// Exit 0 instead of 4 when the filters select no case.
     #[arg(long)]
     pub allow_empty: bool,
+
+    /// Print the runner's version.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
 }
 
 /// `runner merge-junit OUT IN...`: merges shard JUnit reports into one file.
@@ -170,6 +174,50 @@ pub struct MergeJunit {
 /// Durations are written `500ms`, `30s`, `1.5s`, `5m`, `1h` or bare seconds; one parser for the
 /// runner's flags and the double's fault flags.
 pub use fixtures::double::cli::parse_duration;
+
+/// `--flaky-result`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlakyResult {
+    /// Flaky cases pass the run.
+    Pass,
+    /// Flaky cases fail the run.
+    Fail,
+}
+
+/// `--order` (without `--shuffle`/`--seed`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OrderArg {
+    /// Longest recorded duration first, unknown first.
+    Longest,
+    /// Name order.
+    Name,
+}
+
+/// `--kube`: how cluster cases reach the Kubernetes API against an external gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KubeMode {
+    /// Kubeconfig or in-cluster if present, else none.
+    Auto,
+    /// No cluster access: cluster cases are skipped.
+    None,
+    /// In-cluster service account.
+    InCluster,
+}
+
+/// The longest duration a run-level flag accepts: beyond it a deadline would not fit the clock.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// A run-level duration: more than zero and at most [`MAX_DURATION`] (a week).
+pub fn parse_run_duration(text: &str) -> Result<std::time::Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration.is_zero() {
+        return Err(format!("`{text}` is zero; expected a positive duration such as 500ms, 30s or 5m"));
+    }
+    if duration > MAX_DURATION {
+        return Err(format!("`{text}` is longer than the 7-day limit (168h)"));
+    }
+    Ok(duration)
+}
 
 #[cfg(test)]
 mod tests {

@@ -136,5 +136,8 @@ pub enum Event {
     RunFinished {
         /// Wall time of the run.
         wall: Duration,
+        /// Why the run ended before its cases did (a signal, the suite timeout); `None` when it
+        /// ran to its end (or stopped on purpose after failures, `--max-fail`).
+        cut_short: Option<String>,
     },
 }

@@ -68,7 +68,7 @@ fn merge_junit(args: &[OsString]) -> ExitCode {
     match merge::merge_files(&args.out, &args.inputs) {
         Ok(summary) => {
             for name in &summary.duplicates {
-                eprintln!("merge-junit: `{name}` appears in more than one input; kept once");
+                eprintln!("merge-junit: `{name}` appears in more than one input; kept its worst outcome once");
             }
             eprintln!("merge-junit: {} cases from {} reports -> {}", summary.cases, summary.inputs, args.out.display());
             ExitCode::SUCCESS

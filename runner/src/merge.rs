@@ -1,8 +1,8 @@
 //! `runner merge-junit OUT IN...`: merges shard reports into one junit-4-valid file. Each input
 //! suite stays a suite (with its properties, so each shard's target and partition survive),
-//! labelled by the shard's partition; a case reported by several inputs is kept once.
+//! labelled by the shard's partition; a case reported by several inputs is kept once, its worst
+//! outcome winning.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -33,7 +33,8 @@ pub struct MergeSummary {
     pub inputs: usize,
     /// Distinct cases written.
     pub cases: usize,
-    /// Cases dropped because another input already reported them.
+    /// Copies dropped because another input reported the same case with a worse (or the same)
+    /// outcome.
     pub duplicates: Vec<String>,
 }
 
@@ -51,14 +52,15 @@ pub fn merge_files(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, Merge
     Ok(summary)
 }
 
-/// Merges parsed reports (pure).
+/// Merges parsed reports (pure). A case reported by several inputs keeps its worst copy: a
+/// failure or error over a pass, a pass over a skip (the first of equals).
 pub fn merge(reports: &[(PathBuf, Report)]) -> (Report, MergeSummary) {
+    let kept = worst_copies(reports);
     let mut merged = Report::new(junit::SUITE_NAME);
-    let mut seen = BTreeSet::new();
-    let mut summary = MergeSummary { inputs: reports.len(), ..MergeSummary::default() };
+    let mut summary = MergeSummary { inputs: reports.len(), cases: kept.len(), ..MergeSummary::default() };
     let mut time = Duration::ZERO;
     for (index, (path, report)) in reports.iter().enumerate() {
-        for suite in &report.test_suites {
+        for (suite_index, suite) in report.test_suites.iter().enumerate() {
             let label = shard_label(suite, index, path);
             let mut out = TestSuite::new(format!("{} [{label}]", suite.name.as_str()));
             out.add_properties(suite.properties.iter().cloned());
@@ -66,37 +68,54 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> (Report, MergeSummary) {
             out.timestamp = suite.timestamp;
             out.time = suite.time;
             out.extra = suite.extra.clone();
-            for case in &suite.test_cases {
-                let key = (case.classname.as_ref().map(|c| c.as_str().to_owned()), case.name.as_str().to_owned());
-                if seen.contains(&key) {
+            for (case_index, case) in suite.test_cases.iter().enumerate() {
+                if kept.get(&key(case)).is_some_and(|k| k.1 == (index, suite_index, case_index)) {
+                    out.add_test_case(case.clone());
+                } else {
                     summary.duplicates.push(case.name.as_str().to_owned());
-                    continue;
                 }
-                // A case skipped in one shard and run in another keeps the run.
-                if matches!(case.status, TestCaseStatus::Skipped { .. }) && ran_elsewhere(reports, index, &key) {
-                    summary.duplicates.push(case.name.as_str().to_owned());
-                    continue;
-                }
-                seen.insert(key);
-                out.add_test_case(case.clone());
             }
-            time += suite.time.unwrap_or_default();
+            time = time.saturating_add(suite.time.unwrap_or_default());
             merged.add_test_suite(out);
         }
     }
     merged.set_time(time);
-    summary.cases = seen.len();
     (merged, summary)
 }
 
-fn ran_elsewhere(reports: &[(PathBuf, Report)], skip_index: usize, key: &(Option<String>, String)) -> bool {
-    reports.iter().enumerate().filter(|(i, _)| *i != skip_index).any(|(_, (_, report))| {
-        report.test_suites.iter().flat_map(|s| &s.test_cases).any(|c| {
-            c.name.as_str() == key.1
-                && c.classname.as_ref().map(|c| c.as_str().to_owned()) == key.0
-                && !matches!(c.status, TestCaseStatus::Skipped { .. })
-        })
-    })
+type CaseKey = (Option<String>, String);
+
+fn key(case: &quick_junit::TestCase) -> CaseKey {
+    (case.classname.as_ref().map(|c| c.as_str().to_owned()), case.name.as_str().to_owned())
+}
+
+/// How bad an outcome is: skipped 0, passed 1, failed or errored 2.
+fn severity(status: &TestCaseStatus) -> u8 {
+    match status {
+        TestCaseStatus::Skipped { .. } => 0,
+        TestCaseStatus::Success { .. } => 1,
+        TestCaseStatus::NonSuccess { .. } => 2,
+    }
+}
+
+/// For each case, where its worst copy is: (severity, (input, suite, case)).
+fn worst_copies(reports: &[(PathBuf, Report)]) -> std::collections::BTreeMap<CaseKey, (u8, (usize, usize, usize))> {
+    let mut kept = std::collections::BTreeMap::new();
+    for (index, (_, report)) in reports.iter().enumerate() {
+        for (suite_index, suite) in report.test_suites.iter().enumerate() {
+            for (case_index, case) in suite.test_cases.iter().enumerate() {
+                let candidate = (severity(&case.status), (index, suite_index, case_index));
+                kept.entry(key(case))
+                    .and_modify(|k: &mut (u8, (usize, usize, usize))| {
+                        if candidate.0 > k.0 {
+                            *k = candidate;
+                        }
+                    })
+                    .or_insert(candidate);
+            }
+        }
+    }
+    kept
 }
 
 fn shard_label(suite: &TestSuite, index: usize, path: &Path) -> String {
@@ -158,5 +177,20 @@ mod tests {
         let kept: Vec<_> = merged.test_suites.iter().flat_map(|s| &s.test_cases).collect();
         assert_eq!(kept.len(), 1);
         assert!(matches!(kept[0].status, TestCaseStatus::Success { .. }));
+    }
+
+    #[test]
+    fn a_failure_in_any_input_wins_over_a_pass_whatever_the_order() {
+        let failure = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        for order in [[0, 1], [1, 0]] {
+            let copies = [TestCaseStatus::success(), failure.clone()];
+            let inputs: Vec<_> = order
+                .iter()
+                .map(|i| (PathBuf::from(format!("{i}.xml")), report("none", &[("x", copies[*i].clone())])))
+                .collect();
+            let (merged, summary) = merge(&inputs);
+            assert_eq!((merged.tests, merged.failures), (1, 1), "order {order:?}");
+            assert_eq!(summary.duplicates, vec!["x".to_owned()]);
+        }
     }
 }

@@ -30,7 +30,7 @@ pub enum Exit {
     NotStarted = 2,
     /// The filters selected nothing.
     NothingSelected = 4,
-    /// Ctrl-C or SIGTERM.
+    /// Ctrl-C, SIGTERM or SIGHUP.
     Interrupted = 130,
 }
 
@@ -62,6 +62,7 @@ pub fn run(config: RunConfig) -> Exit {
         );
         return if config.allow_empty { Exit::Passed } else { Exit::NothingSelected };
     }
+    write_started(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -75,6 +76,18 @@ pub fn run(config: RunConfig) -> Exit {
 /// Eight lowercase hex characters.
 fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+}
+
+/// Replaces the report at `--junit` (and clears temp files a killed writer left) before anything
+/// else happens: from now on the file describes this run, `complete=false` until it ends, so a
+/// run killed during set-up or the gate never leaves an earlier run's report standing.
+fn write_started(config: &RunConfig) {
+    crate::report::atomic::remove_leftovers(&config.junit);
+    let info = crate::report::junit::RunInfo { complete: false, ..Default::default() };
+    let report = crate::report::junit::build(&[], &info);
+    if let Err(e) = crate::report::junit::write_atomic(&report, &config.junit) {
+        eprintln!("warning: {e}");
+    }
 }
 
 /// Writes the report of a run that never reached its cases: every planned case skipped, and a
@@ -105,6 +118,8 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     };
     let http = match reqwest::Client::builder()
         .no_proxy()
+        // A redirect is an answer the gate or the case sees, never a hop off the target.
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(config.jobs)
@@ -185,7 +200,11 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
             let _ = events.send(Event::CaseFinished(pool::skipped(case, reason)));
         }
     }
-    let _ = events.send(Event::RunFinished { wall: started.elapsed() });
+    let cut_short = match stop.reason() {
+        Some(reason @ (StopReason::Interrupted(_) | StopReason::SuiteTimeout(_))) => Some(reason.to_string()),
+        _ => None,
+    };
+    let _ = events.send(Event::RunFinished { wall: started.elapsed(), cut_short });
     drop(events);
     // A report that could not be written was said on stderr; the exit code still tells how the
     // cases went.
@@ -201,6 +220,8 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     }
     match stop.reason() {
         Some(StopReason::Interrupted(_)) => Exit::Interrupted,
+        // Without its report a run cannot be judged by CI: never a pass.
+        _ if outcome.junit_error.is_some() => Exit::Failed,
         _ if outcome.gate_failed => Exit::NotStarted,
         _ if outcome.results.iter().any(|r| r.outcome.is_failure()) => Exit::Failed,
         _ if config.flaky_fails && outcome.results.iter().any(|r| r.is_flaky()) => Exit::Failed,
@@ -233,12 +254,16 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
         strict_junit4: config.junit_strict,
         trace: config.trace.clone(),
         properties,
+        github: config.github.clone(),
+        json: config.json,
     }
 }
 
 async fn listen_for_signals(stop: Stop, events: mpsc::UnboundedSender<Event>) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    // SIGHUP (the terminal went away) stops the run like SIGTERM: the report is still written.
+    let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)) =
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()), signal(SignalKind::hangup()))
     else {
         let _ = events.send(Event::Stopping { reason: "warning: could not install signal handlers".into() });
         return;
@@ -248,6 +273,7 @@ async fn listen_for_signals(stop: Stop, events: mpsc::UnboundedSender<Event>) {
         let name = tokio::select! {
             _ = interrupt.recv() => "SIGINT",
             _ = terminate.recv() => "SIGTERM",
+            _ = hangup.recv() => "SIGHUP",
         };
         count += 1;
         if count == 1 {

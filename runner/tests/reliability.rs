@@ -138,18 +138,19 @@ async fn signal_mid_run(signal: &str) {
     let status = tokio::time::timeout(DEADLINE, child.wait()).await;
     assert_eq!(status.ok().and_then(Result::ok).and_then(|s| s.code()), Some(130), "{signal}");
     let report = read_junit(&junit);
-    assert_eq!(property(&report, "complete"), Some("true"));
-    assert!(report.tests > 0);
+    // Interrupted: not complete, and at least one error (the `@run` entry) whatever the cases did.
+    assert_eq!(property(&report, "complete"), Some("false"));
+    assert!(report.tests > 0 && report.errors > 0, "{report:#?}");
     assert_valid_junit4(&junit);
 }
 
 #[tokio::test]
-async fn sigint_mid_run_exits_130_with_a_complete_report() {
+async fn sigint_mid_run_exits_130_with_an_interrupted_report() {
     signal_mid_run("-INT").await;
 }
 
 #[tokio::test]
-async fn sigterm_mid_run_exits_130_with_a_complete_report() {
+async fn sigterm_mid_run_exits_130_with_an_interrupted_report() {
     signal_mid_run("-TERM").await;
 }
 

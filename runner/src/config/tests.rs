@@ -1,6 +1,7 @@
 use clap::Parser;
 
 use super::*;
+use crate::plan::Order;
 
 fn resolve(args: &[&str], env: &[(&str, &str)]) -> Result<RunConfig, String> {
     let mut argv = vec!["runner"];
@@ -40,14 +41,42 @@ fn bad_values_are_rejected_with_what_is_expected() {
     let table: &[(&[&str], &str)] = &[
         (&["--gateway-url", "localhost:8080"], "expected an absolute http:// or https:// URL"),
         (&["--gateway-url", "not a url"], "expected an absolute"),
-        (&["-j", "0"], "expected a whole number of at least 1"),
+        (&["-j", "0"], "expected a whole number from 1 to 1024"),
+        (&["-j", "18446744073709551615"], "from 1 to 1024"),
+        (&["-j", "99999999999"], "from 1 to 1024"),
+        (&["-j", "1000000000x"], "from 1 to 1024"),
+        (&["--health-timeout", "10000000000000000000"], "--health-timeout"),
+        (&["--health-timeout", "200h"], "7-day limit"),
+        (&["--timeout", "0"], "is zero"),
+        (&["--suite-timeout", "0s"], "is zero"),
+        (&["--retries", "-1"], "--retries"),
+        (&["-j", "-1"], "-j/--jobs"),
+        (&["--max-fail", "-3"], "--max-fail"),
+        (&["--gateway-url", "http://user:secret@localhost:8080"], "user name or password"),
+        (&["--gateway-url", "http://localhost:8080/?x=1"], "`?query` or `#fragment`"),
+        (&["--gateway-url", "http://localhost:8080#top"], "`?query` or `#fragment`"),
+        (&["--junit", "target/some-new-dir/"], "ends in `/`"),
+        (&["--junit", "/dev/null"], "not a regular file"),
+        (&["--trace", "target/e2e/junit.xml"], "the trace would overwrite the report"),
+        (&["--token-file", "/dev/null"], "not a regular file"),
+        (&["--partition", "duration:1/4294967295"], "shards"),
+        (&["--list", "--dry-run"], "--dry-run"),
+        (&["--shuffle", "--order", "name"], "--order"),
+        (&["--fail-fast", "--max-fail", "3"], "--max-fail"),
+        (&["--ignored", "--include-ignored"], "--ignored"),
+        (&["--format", "json"], "-Z unstable-options"),
+        (&["--format", "json", "-Z", "unstable-options", "--list"], "not to --list"),
+        (&["--format", "terse"], "--list only"),
+        (&["--logfile", "out.txt"], "--logfile is not supported"),
         (&["-j", "many"], "expected a whole number"),
         (&["--partition", "3/2"], "expected hash:K/N, slice:K/N or duration:K/N"),
         (&["--label-filter", "a &&"], "malformed --label-filter"),
-        (&["--junit", "/proc/no-such-dir/junit.xml"], "pass --junit PATH"),
+        (&["--junit", "/proc/no-such-dir/junit.xml"], "pass --junit a file path"),
         (&["--token-file", "/nonexistent/token"], "cannot read --token-file"),
         (&["--max-fail", "0"], "expected at least 1"),
-        (&["--kube", "maybe"], "expected auto, none or in-cluster"),
+        (&["--kube", "maybe"], "[possible values: auto, none, in-cluster]"),
+        (&["--order", "random"], "[possible values: longest, name]"),
+        (&["--flaky-result", "maybe"], "[possible values: pass, fail]"),
         (&["--double-fault", "fail-fraction=2"], "must be between 0 and 1"),
         (&["--double-fault", "explode=1"], "unknown fault"),
         (&["--gateway-url", "http://x:1", "--double-fault", "seed=1"], "embedded double only"),
@@ -129,4 +158,48 @@ fn color_follows_the_flag_then_terminal_ci_and_no_color() {
     assert!(!color(&[], &[("NO_COLOR", "1")], true));
     assert!(color(&["--color", "always"], &[("CI", "true")], false));
     assert!(!color(&["--color", "never"], &[], true));
+}
+
+#[test]
+fn url_passwords_are_refused_without_being_repeated() {
+    let err = resolve(&["--gateway-url", "http://user:s3cr3t@localhost:8080"], &[]).err().unwrap_or_default();
+    assert!(err.contains("user name or password") && !err.contains("s3cr3t"), "{err}");
+    let err = resolve(&["--health-url", "http://u:s3cr3t@localhost:28080/readyz"], &[]).err().unwrap_or_default();
+    assert!(err.contains("***@localhost") && !err.contains("s3cr3t"), "{err}");
+}
+
+#[test]
+fn token_files_must_hold_one_visible_ascii_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (content, ok) in [
+        ("abc.def-ghi_\n", true),
+        ("abc\r\ndef", false),
+        ("abc\0def", false),
+        ("abc def", false),
+        ("tök", false),
+        ("\n\n", false),
+    ] {
+        let path = dir.path().join("token");
+        std::fs::write(&path, content).unwrap_or_else(|e| panic!("{e}"));
+        let result = resolve(&["--token-file", &path.display().to_string()], &[]);
+        assert_eq!(result.is_ok(), ok, "{content:?}: {:?}", result.err());
+        if let Ok(config) = result {
+            assert_eq!(config.token.as_deref(), Some("abc.def-ghi_"));
+        }
+    }
+}
+
+#[test]
+fn libtest_environment_and_color_conventions() {
+    let config = resolve(&[], &[("RUST_TEST_THREADS", "3")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((config.jobs, config.jobs_source), (3, JobsSource::RustTestThreads));
+    let config = resolve(&[], &[("RUST_TEST_THREADS", "3"), ("E2E_JOBS", "5")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((config.jobs, config.jobs_source), (5, JobsSource::Env));
+    let color = |env: &[(&str, &str)]| resolve(&[], env).map(|c| c.color).unwrap_or_else(|e| panic!("{e}"));
+    assert!(color(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!color(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]), "NO_COLOR wins");
+    assert!(!color(&[("CLICOLOR_FORCE", "0")]));
+    assert!(!color(&[("CLICOLOR", "0")]));
+    assert_eq!(resolve(&["--format", "json", "-Z", "unstable-options"], &[]).map(|c| c.json), Ok(true));
+    assert_eq!(resolve(&["--list", "--format", "terse"], &[]).map(|c| (c.json, c.terse)), Ok((false, true)));
 }

@@ -42,6 +42,9 @@ pub(super) fn parse_faults(specs: &[String], target: &Target) -> Result<Option<f
     Ok(Some(faults))
 }
 
+/// Largest timings file read (a JUnit report of thousands of cases is a few MiB).
+const MAX_TIMINGS_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads recorded durations: `--timings PATH` (must parse), else the previous report at the
 /// JUnit path (ignored when absent or unreadable).
 pub(super) fn load_timings(
@@ -52,8 +55,7 @@ pub(super) fn load_timings(
         Some(path) => (path, true),
         None => (junit, false),
     };
-    let parsed = std::fs::read_to_string(path)
-        .map_err(|e| e.to_string())
+    let parsed = read_small_file(path, MAX_TIMINGS_BYTES)
         .and_then(|xml| quick_junit::Report::deserialize_from_str(&xml).map_err(|e| e.to_string()));
     match parsed {
         Ok(report) => {
@@ -103,31 +105,97 @@ pub fn check_url(what: &'static str, value: &str) -> Result<String, ConfigError>
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(fail("it has no host"));
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // Printed in the banner, stored in reports and sent as Basic auth: refuse it outright.
+        return Err(ConfigError::Url {
+            what,
+            value: redact_userinfo(value),
+            problem: "it carries a user name or password; give credentials with --token-file instead".to_owned(),
+        });
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(fail("it has a `?query` or `#fragment`, which would end up in the middle of every path"));
+    }
     Ok(value.trim_end_matches('/').to_owned())
 }
 
-/// `N` or `Nx` (N × CPUs), at least 1.
+/// `url` with any `user:password@` replaced by `***@` (for error messages about a refused URL).
+fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
+/// Most cases in flight at once: far above what one gateway and one machine's sockets serve well.
+pub const MAX_JOBS: usize = 1024;
+
+/// `N` or `Nx` (N × CPUs), from 1 to [`MAX_JOBS`].
 pub fn parse_jobs(value: &str, cpus: usize, source_name: &'static str) -> Result<usize, ConfigError> {
-    let fail = || ConfigError::Jobs { value: value.to_owned(), source_name };
+    let fail = || ConfigError::Jobs { value: value.chars().take(40).collect(), source_name };
     let jobs = match value.trim().strip_suffix('x') {
         Some(factor) => factor.parse::<usize>().map_err(|_| fail())?.saturating_mul(cpus),
         None => value.trim().parse::<usize>().map_err(|_| fail())?,
     };
-    if jobs == 0 { Err(fail()) } else { Ok(jobs) }
+    if jobs == 0 || jobs > MAX_JOBS { Err(fail()) } else { Ok(jobs) }
 }
 
-pub(super) fn check_junit_dir(path: &std::path::Path) -> Result<(), ConfigError> {
-    let fail = |problem: String| ConfigError::Junit { path: path.display().to_string(), problem };
-    if path.is_dir() {
-        return Err(fail("it is a directory".into()));
+/// A report path (`--junit`, `--trace`) that can be replaced by a regular file: not ending in `/`,
+/// not a directory, device, FIFO or socket, its directory creatable and writable.
+pub(super) fn check_report_path(flag: &'static str, path: &std::path::Path) -> Result<(), ConfigError> {
+    let fail = |problem: String| ConfigError::ReportPath { flag, path: path.display().to_string(), problem };
+    if path.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(fail("it ends in `/`, so it names a directory, not a file".into()));
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => return Err(fail("it is a directory".into())),
+        Ok(meta) if !meta.is_file() => {
+            return Err(fail("it is not a regular file (a device, FIFO or socket), so it is not replaced".into()));
+        }
+        _ => {}
     }
     let dir = crate::report::atomic::parent_dir(path);
     std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
     tempfile::NamedTempFile::new_in(dir).map(drop).map_err(|e| fail(format!("{} is not writable: {e}", dir.display())))
 }
 
+/// Whether two report paths name one file (they need not exist yet): same directory, same name.
+pub(super) fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let resolve = |p: &std::path::Path| {
+        let dir = crate::report::atomic::parent_dir(p);
+        (std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()), p.file_name().map(ToOwned::to_owned))
+    };
+    resolve(a) == resolve(b)
+}
+
+/// Longest token file read: a ServiceAccount token is a few KiB.
+const MAX_TOKEN_BYTES: u64 = 64 * 1024;
+
+/// Reads a regular file of at most `limit` bytes (a FIFO or device would block or never end).
+pub(super) fn read_small_file(path: &std::path::Path, limit: u64) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    if meta.len() > limit {
+        return Err(format!("it holds {} bytes, more than the {limit} allowed", meta.len()));
+    }
+    std::fs::read_to_string(path).map_err(|e| e.to_string())
+}
+
 pub(super) fn read_token(path: &std::path::Path) -> Result<String, ConfigError> {
     let fail = |problem: String| ConfigError::Token { path: path.display().to_string(), problem };
-    let token = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?.trim().to_owned();
-    if token.is_empty() { Err(fail("the file is empty".into())) } else { Ok(token) }
+    let token = read_small_file(path, MAX_TOKEN_BYTES).map_err(fail)?.trim().to_owned();
+    if token.is_empty() {
+        return Err(fail("the file is empty".into()));
+    }
+    // Only a header-safe token: no line breaks, NUL or other control or non-ASCII bytes.
+    if let Some(bad) = token.bytes().position(|b| !b.is_ascii_graphic()) {
+        return Err(fail(format!(
+            "byte {bad} of the token is not visible ASCII (one line, no spaces or control bytes)"
+        )));
+    }
+    Ok(token)
 }

@@ -37,12 +37,17 @@ enum Token {
 impl LabelExpr {
     /// Parses a Ginkgo label filter.
     pub fn parse(text: &str) -> Result<Self, LabelExprError> {
-        let fail = |problem: String| LabelExprError { expr: text.to_owned(), problem };
+        let shown: String = text.chars().take(SHOWN_CHARS).collect();
+        let shown = if shown.len() < text.len() { format!("{shown}…") } else { shown };
+        let fail = |problem: String| LabelExprError { expr: shown.clone(), problem };
         let tokens = tokenize(text).map_err(fail)?;
         if tokens.is_empty() {
             return Err(fail("it is empty".into()));
         }
-        let mut parser = Parser { tokens, pos: 0 };
+        if tokens.len() > MAX_TOKENS {
+            return Err(fail(format!("it has {} tokens, more than the {MAX_TOKENS} allowed", tokens.len())));
+        }
+        let mut parser = Parser { tokens, pos: 0, depth: 0 };
         let expr = parser.or().map_err(fail)?;
         if parser.pos != parser.tokens.len() {
             return Err(fail(format!("unexpected {:?} at token {}", parser.tokens[parser.pos], parser.pos + 1)));
@@ -138,7 +143,17 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// `!` and `(` levels open at the current token.
+    depth: usize,
 }
+
+/// Most tokens (labels, operators, parentheses) in one expression: far more than any real filter,
+/// few enough that evaluating and dropping the tree cannot exhaust the stack.
+pub const MAX_TOKENS: usize = 1024;
+/// Most `!` and `(` levels nested in one another.
+pub const MAX_DEPTH: usize = 64;
+/// How much of a rejected expression its error quotes.
+const SHOWN_CHARS: usize = 80;
 
 impl Parser {
     fn next_is(&self, token: &Token) -> bool {
@@ -164,6 +179,27 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<LabelExpr, String> {
+        if matches!(self.tokens.get(self.pos), Some(Token::Not | Token::Open)) {
+            if self.depth == MAX_DEPTH {
+                return Err(format!("`!` and `(` nest deeper than {MAX_DEPTH} levels"));
+            }
+            self.depth += 1;
+            let nested = self.nested();
+            self.depth -= 1;
+            return nested;
+        }
+        match self.tokens.get(self.pos).cloned() {
+            Some(Token::Label(label)) => {
+                self.pos += 1;
+                Ok(LabelExpr::Label(label))
+            }
+            Some(other) => Err(format!("expected a label, `!` or `(`, found {other:?}")),
+            None => Err("expression ends where a label was expected".into()),
+        }
+    }
+
+    /// `!x` or `( x )`.
+    fn nested(&mut self) -> Result<LabelExpr, String> {
         match self.tokens.get(self.pos).cloned() {
             Some(Token::Not) => {
                 self.pos += 1;
@@ -178,12 +214,7 @@ impl Parser {
                 self.pos += 1;
                 Ok(inner)
             }
-            Some(Token::Label(label)) => {
-                self.pos += 1;
-                Ok(LabelExpr::Label(label))
-            }
-            Some(other) => Err(format!("expected a label, `!` or `(`, found {other:?}")),
-            None => Err("expression ends where a label was expected".into()),
+            _ => Err("expected `!` or `(`".into()),
         }
     }
 }
@@ -233,6 +264,20 @@ mod tests {
             assert_eq!(shown.as_deref(), Ok(canonical), "{text}");
             assert_eq!(LabelExpr::parse(canonical).map_err(|e| e.to_string()), parsed, "{text}");
         }
+    }
+
+    #[test]
+    fn deep_or_long_expressions_are_rejected_not_a_stack_overflow() {
+        let nots = "!".repeat(100_000) + "a";
+        let err = LabelExpr::parse(&nots).map(|_| ()).map_err(|e| e.problem);
+        assert!(err.as_ref().is_err_and(|p| p.contains("more than the 1024")), "{err:?}");
+        let deep = format!("{}a", "!".repeat(MAX_DEPTH + 1));
+        let err = LabelExpr::parse(&deep).map(|_| ()).map_err(|e| e.problem);
+        assert!(err.as_ref().is_err_and(|p| p.contains("deeper than 64")), "{err:?}");
+        let parens = format!("{}a{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(LabelExpr::parse(&parens).is_ok(), "{MAX_DEPTH} levels are allowed");
+        let long = vec!["a"; 600].join("&&");
+        assert!(LabelExpr::parse(&long).is_err(), "1199 tokens");
     }
 
     #[test]

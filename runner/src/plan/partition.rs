@@ -38,6 +38,10 @@ pub struct PartitionError {
     problem: String,
 }
 
+/// Most shards a partition may have: more than any CI matrix, and the duration balancer keeps one
+/// counter per shard.
+pub const MAX_SHARDS: u32 = 10_000;
+
 impl Partition {
     /// Parses `hash:K/N`, `slice:K/N` or a bare `K/N` (slice).
     pub fn parse(value: &str) -> Result<Self, PartitionError> {
@@ -54,6 +58,9 @@ impl Partition {
         let total: u32 = n.trim().parse().map_err(|_| fail("N is not a positive number"))?;
         if total == 0 {
             return Err(fail("N must be at least 1"));
+        }
+        if total > MAX_SHARDS {
+            return Err(fail(&format!("N is more than {MAX_SHARDS} shards")));
         }
         if index == 0 || index > total {
             return Err(fail("K must be between 1 and N"));
@@ -85,7 +92,7 @@ impl Partition {
                 let mut load = vec![Duration::ZERO; self.total as usize];
                 for (i, duration) in known {
                     let lightest = (0..load.len()).min_by_key(|s| (load[*s], *s)).unwrap_or(0);
-                    load[lightest] += duration;
+                    load[lightest] = load[lightest].saturating_add(duration);
                     shards[i] = u32::try_from(lightest).unwrap_or(0) + 1;
                 }
                 shards
@@ -117,6 +124,18 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn absurd_shard_counts_and_times_are_refused_or_saturate() {
+        assert!(Partition::parse("duration:1/4294967295").is_err());
+        assert!(Partition::parse("slice:1/10000").is_ok());
+        let timings: Timings = [("a", Duration::MAX), ("b", Duration::MAX), ("c", Duration::MAX)]
+            .into_iter()
+            .map(|(n, d)| (n.to_owned(), d))
+            .collect();
+        let partition = Partition { kind: PartitionKind::Duration, index: 1, total: 2 };
+        assert_eq!(partition.assign(&["a", "b", "c"], &timings).len(), 3);
+    }
 
     #[test]
     fn parses_kinds_and_rejects_bad_values() {

@@ -32,14 +32,14 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
             Ok(Ok(Ok(()))) => Outcome::Passed,
             // Messages may quote gateway answers: the token never leaves the case unredacted.
             Ok(Ok(Err(failure))) => match failure.kind {
-                FailureKind::Skip => Outcome::Skipped { reason: ctx.redact(&failure.message) },
-                FailureKind::Assertion => Outcome::Failed { message: ctx.redact(&failure.message), kind: "assertion" },
+                FailureKind::Skip => Outcome::Skipped { reason: message(&ctx, &failure.message) },
+                FailureKind::Assertion => Outcome::Failed { message: message(&ctx, &failure.message), kind: "assertion" },
                 FailureKind::Infrastructure => {
-                    Outcome::Failed { message: ctx.redact(&failure.message), kind: "infrastructure" }
+                    Outcome::Failed { message: message(&ctx, &failure.message), kind: "infrastructure" }
                 }
             },
             Ok(Err(join)) if join.is_panic() => Outcome::Failed {
-                message: ctx.redact(&format!("case panicked: {}", panic_message(join.into_panic()))),
+                message: message(&ctx, &format!("case panicked: {}", panic_message(join.into_panic()))),
                 kind: "panic",
             },
             Ok(Err(_)) => Outcome::Failed { message: "case task was cancelled".into(), kind: "cancelled" },
@@ -56,9 +56,13 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
                     log.line(format!("cancelled: suite timeout of {after:?} reached"));
                     Outcome::TimedOut { after: started.elapsed() }
                 }
-                _ => {
-                    log.line("cancelled: interrupted");
-                    Outcome::Skipped { reason: "interrupted".into() }
+                reason => {
+                    let why = reason.map_or_else(|| "the run was stopped".to_owned(), |r| r.to_string());
+                    log.line(format!("cancelled while running: {why}"));
+                    Outcome::Failed {
+                        message: format!("cancelled while running: {why}"),
+                        kind: crate::report::junit::INTERRUPTED,
+                    }
                 }
             }
         }
@@ -78,6 +82,26 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
         lane: 0,
         retries: Vec::new(),
     }
+}
+
+/// Longest failure or skip message kept: a message may quote a whole gateway answer, and neither
+/// the console nor the report may grow with what the gateway sends.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// `text` redacted (token) first, then cut to [`MAX_MESSAGE_BYTES`] on a character boundary with
+/// the cut said; redacting after the cut would leak a token that straddles it.
+pub fn message(ctx: &CtxConfig, text: &str) -> String {
+    let mut text = ctx.redact(text);
+    if text.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let cut = text.len() - end;
+        text.truncate(end);
+        text.push_str(&format!("… [{cut} more bytes cut]"));
+    }
+    text
 }
 
 /// The text of a panic payload.

@@ -166,9 +166,12 @@ async fn interrupt_cancels_running_cases_after_grace_and_skips_pending() {
     let started = tokio::time::Instant::now();
     let (_, results) = run_plan(plan, 1, None, &stop).await;
     assert_eq!(started.elapsed(), Duration::from_millis(1100));
-    let interrupted = Outcome::Skipped { reason: "interrupted".into() };
-    assert_eq!(outcome_of(&results, "i::hang"), Some(&interrupted));
-    assert_eq!(outcome_of(&results, "i::pending"), Some(&interrupted));
+    let cancelled = Outcome::Failed {
+        message: "cancelled while running: interrupted by SIGINT".into(),
+        kind: crate::report::junit::INTERRUPTED,
+    };
+    assert_eq!(outcome_of(&results, "i::hang"), Some(&cancelled));
+    assert_eq!(outcome_of(&results, "i::pending"), Some(&Outcome::Skipped { reason: "interrupted".into() }));
 }
 
 #[tokio::test(start_paused = true)]
@@ -212,4 +215,21 @@ async fn a_stop_during_retry_backoff_keeps_the_real_failure() {
     let (tally, results) = run_plan_with_retries(plan, 1, None, 5, &stop).await;
     assert_eq!(tally.failed, 1);
     assert!(matches!(&results[0].outcome, Outcome::Failed { kind: "assertion", .. }), "{:?}", results[0].outcome);
+}
+
+#[test]
+fn messages_are_redacted_before_they_are_cut() {
+    let token = "tok-0123456789abcdef";
+    let ctx = CtxConfig { token: Some(Arc::from(token)), ..(*ctx_config()).clone() };
+    for offset in 0..token.len() + 2 {
+        let padding = "x".repeat(attempt::MAX_MESSAGE_BYTES - offset);
+        let text = format!("{padding}{token}{}", "y".repeat(100));
+        let cut = attempt::message(&ctx, &text);
+        assert!(cut.len() < attempt::MAX_MESSAGE_BYTES + 64, "{}", cut.len());
+        // No prefix of the token of 4 or more characters survives, wherever the cut falls.
+        let tail = &cut[cut.len().saturating_sub(200)..];
+        assert!(!tail.contains(&token[..4]), "offset {offset}: {tail}");
+    }
+    let long = "é".repeat(attempt::MAX_MESSAGE_BYTES);
+    assert!(attempt::message(&ctx, &long).ends_with("more bytes cut]"));
 }

@@ -13,15 +13,34 @@ pub fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// The prefix of the temp files that become `path`: `.<name>.partial-`.
+fn temp_prefix(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    format!(".{name}.partial-")
+}
+
 /// Writes `bytes` to `path` atomically, creating the directory if needed.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = parent_dir(path);
     std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    let mut file = tempfile::Builder::new().prefix(&temp_prefix(path)).tempfile_in(dir)?;
     file.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// Removes the temp files an earlier, killed writer of `path` left behind (best effort); returns
+/// how many were removed.
+pub fn remove_leftovers(path: &Path) -> usize {
+    let prefix = temp_prefix(path);
+    let Ok(entries) = std::fs::read_dir(parent_dir(path)) else { return 0 };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
 }
 
 #[cfg(test)]
@@ -39,5 +58,20 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some("second"));
         assert_eq!(std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).ok(), Some(0o644));
         assert_eq!(parent_dir(Path::new("junit.xml")), Path::new("."));
+    }
+
+    #[test]
+    fn leftover_temp_files_of_this_report_only_are_removed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("junit.xml");
+        for name in [".junit.xml.partial-abc123", ".junit.xml.partial-x", ".other.xml.partial-1", ".tmp123"] {
+            std::fs::write(dir.path().join(name), "x").unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(remove_leftovers(&path), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        left.sort();
+        assert_eq!(left, vec![".other.xml.partial-1", ".tmp123"]);
     }
 }

@@ -52,7 +52,7 @@ pub fn case_line(result: &CaseResult, done: usize, total: usize, color: bool) ->
     let mut line =
         format!("[{done:>width$}/{total}] {status} [{:>8.3}s] {}", result.duration.as_secs_f64(), result.name);
     if let Outcome::Skipped { reason } = &result.outcome {
-        line.push_str(&format!(" ({reason})"));
+        line.push_str(&format!(" ({})", printable(reason)));
     }
     line
 }
@@ -62,7 +62,7 @@ pub fn failures(results: &[CaseResult]) -> String {
     let mut text = String::new();
     for r in results.iter().filter(|r| r.outcome.is_failure()) {
         let message = match &r.outcome {
-            Outcome::Failed { message, kind } => format!("{kind}: {message}"),
+            Outcome::Failed { message, kind } => format!("{kind}: {}", printable(message)),
             Outcome::TimedOut { after } => format!("timeout: did not finish within {after:?}"),
             _ => String::new(),
         };
@@ -75,9 +75,43 @@ pub fn failures(results: &[CaseResult]) -> String {
     text
 }
 
-/// `text` with every line indented by two spaces.
+/// `text` with every line indented by two spaces (and made [`printable`]).
 pub fn indent(text: &str) -> String {
-    text.lines().map(|line| format!("  {line}\n")).collect()
+    printable(text).lines().map(|line| format!("  {line}\n")).collect()
+}
+
+/// `text` safe for a terminal and a CI log: control characters other than newline and tab (ESC,
+/// NUL, BEL, CR, DEL, the C1 range) become visible `\u{..}` escapes, so nothing a gateway sends
+/// can move the cursor, clear the screen, set the window title or hide a line; and a line whose
+/// first non-blank characters are `::` gets its first colon escaped, so no remote text is read as
+/// a GitHub Actions workflow command (`::error`, `::add-mask::`, `::stop-commands::`).
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    let command_line = |line: &str| line.trim_start().starts_with("::");
+    if !text.chars().any(unsafe_char) && !text.split('\n').any(command_line) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut rest = line;
+        if command_line(line) {
+            let blank = line.len() - line.trim_start().len();
+            out.push_str(&line[..blank]);
+            out.push_str("\\u{3a}");
+            rest = &line[blank + 1..];
+        }
+        for c in rest.chars() {
+            if unsafe_char(c) {
+                out.push_str(&c.escape_unicode().to_string());
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The closing summary: counts, wall time and the five slowest cases.
@@ -126,6 +160,25 @@ mod tests {
             lane: 0,
             retries: Vec::new(),
         }
+    }
+
+    #[test]
+    fn gateway_bytes_cannot_steer_the_terminal() {
+        let hostile = "a\u{1b}[2J\u{1b}]0;title\u{7}b\0c\rd\u{9b}e\tf\ng";
+        let shown = printable(hostile);
+        assert!(!shown.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{shown:?}");
+        assert!(shown.contains("\\u{1b}[2J") && shown.contains("\tf\ng"), "{shown:?}");
+        let failed = result("a::x", Outcome::Failed { message: hostile.into(), kind: "assertion" }, 1);
+        let text = failures(&[CaseResult { log: hostile.into(), ..failed }]);
+        assert!(!text.contains('\u{1b}') && !text.contains('\0'), "{text:?}");
+        let skipped = result("a::y", Outcome::Skipped { reason: hostile.into() }, 1);
+        assert!(!case_line(&skipped, 1, 1, false).contains('\u{1b}'));
+        let commands = "::error file=x::owned\n  ::add-mask::secret\nok :: fine\n::stop-commands::t";
+        let shown = printable(commands);
+        assert!(shown.lines().all(|l| !l.trim_start().starts_with("::")), "{shown}");
+        assert!(shown.contains("ok :: fine") && shown.contains("\\u{3a}:error"), "{shown}");
+        let text = failures(&[result("a::z", Outcome::Failed { message: commands.into(), kind: "assertion" }, 1)]);
+        assert!(text.lines().all(|l| !l.trim_start().starts_with("::")), "{text}");
     }
 
     #[test]

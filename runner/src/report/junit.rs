@@ -11,6 +11,9 @@ use crate::events::{CaseResult, FailedAttempt, GateResult, Outcome};
 /// Most bytes of a case log written to `system-out`.
 pub const SYSTEM_OUT_LIMIT: usize = 64 * 1024;
 
+/// The failure kind of a case cancelled while it ran (a signal stopped the run).
+pub const INTERRUPTED: &str = "interrupted";
+
 /// Name of the suite holding the cases.
 pub const SUITE_NAME: &str = "gateway-e2e";
 
@@ -27,6 +30,9 @@ pub struct RunInfo {
     pub gate: Option<GateResult>,
     /// Whether the run finished (false while it is still going).
     pub complete: bool,
+    /// Why the run ended before its cases did (signal, suite timeout): the report then carries a
+    /// failing `@run` entry, so no reader shows a cut-short run as green.
+    pub cut_short: Option<String>,
     /// The target (embedded double, kube client) could not be set up.
     pub setup_error: Option<String>,
     /// Write only what the junit-4 XSD knows: retried attempts go to system-out instead of
@@ -79,6 +85,16 @@ pub fn build(results: &[CaseResult], info: &RunInfo) -> Report {
         stamp(&mut setup, info.started_at);
         report.add_test_suite(setup);
     }
+    if let Some(reason) = &info.cut_short {
+        let mut run = TestSuite::new("@run");
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(clean(&format!("the run did not finish: {reason}"))).set_type("interrupted");
+        let mut case = TestCase::new("run", status);
+        case.set_classname("@run").set_time(info.wall);
+        run.add_test_case(case).set_time(info.wall);
+        stamp(&mut run, info.started_at);
+        report.add_test_suite(run);
+    }
     let mut suite = TestSuite::new(SUITE_NAME);
     for (name, value) in &info.properties {
         suite.add_property((clean(name), clean(value)));
@@ -102,7 +118,9 @@ fn test_case(result: &CaseResult, strict: bool) -> TestCase {
     let status = match &result.outcome {
         Outcome::Passed => TestCaseStatus::success(),
         Outcome::Failed { message, kind } => {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            // A case cut off by an interrupt did not fail its assertions: an error, as Ginkgo writes it.
+            let nature = if *kind == INTERRUPTED { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+            let mut status = TestCaseStatus::non_success(nature);
             status.set_message(clean(first_line(message))).set_type(*kind).set_description(clean(message));
             status
         }
