@@ -8,7 +8,7 @@ need kind "install kind (https://kind.sigs.k8s.io) and a container engine (docke
 if cluster_exists; then
   log "kind cluster $CLUSTER_NAME already exists"
 else
-  log "creating kind cluster $CLUSTER_NAME from $KIND_CONFIG (NodePort 30080 -> localhost:8080)"
+  log "creating kind cluster $CLUSTER_NAME from $KIND_CONFIG (NodePorts 30080/30180/30090 -> localhost:8080/28080/9090)"
   kind create cluster --name "$CLUSTER_NAME" --config "$KIND_CONFIG" --wait "$WAIT_TIMEOUT"
 fi
 mkdir -p "$(dirname "$KUBECONFIG_PATH")"

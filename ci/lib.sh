@@ -13,8 +13,15 @@ export KUBECONFIG_PATH="${KUBECONFIG_PATH:-$ROOT/target/kind/kubeconfig}"
 export NAMESPACE="${NAMESPACE:-kubernaut-system}"
 export GATEWAY_IMAGE="${GATEWAY_IMAGE:-kubernaut-gateway-double:e2e}"
 export RUNNER_IMAGE="${RUNNER_IMAGE:-gateway-e2e-runner:e2e}"
-# The Kind NodePort mapping: nodePort 30080 -> host port 8080 (see KIND_CONFIG).
+# The Kind NodePort mappings (see KIND_CONFIG): API 30080 -> host 8080, health 30180 -> 28080,
+# metrics 30090 -> 9090.
 export GATEWAY_URL="${GATEWAY_URL:-http://localhost:8080}"
+export GATEWAY_HEALTH_URL="${GATEWAY_HEALTH_URL:-http://localhost:28080}"
+export GATEWAY_METRICS_URL="${GATEWAY_METRICS_URL:-http://localhost:9090}"
+# A real Kubernaut Gateway is deployed when KUBERNAUT_DIR names an upstream checkout (its CRD is
+# applied from there); DATASTORAGE_URL is where it sends audit events.
+export KUBERNAUT_DIR="${KUBERNAUT_DIR:-}"
+export DATASTORAGE_URL="${DATASTORAGE_URL:-http://data-storage-service.kubernaut-system.svc.cluster.local:8080}"
 export JUNIT="${JUNIT:-$ROOT/target/e2e/junit.xml}"
 export CONTAINER_ENGINE="${CONTAINER_ENGINE:-docker}"
 # kind talks to podman only when told to.
@@ -47,9 +54,15 @@ cluster_exists() {
   kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"
 }
 
-# Renders the numbered gateway manifests with GATEWAY_IMAGE substituted (the runner Job is not
-# part of the gateway deployment).
+# Renders the gateway manifests of the mode in force: with KUBERNAUT_DIR a real Gateway
+# (render-manifests real), else the double's numbered manifests with GATEWAY_IMAGE substituted
+# (the runner Job is not part of the gateway deployment).
 render_gateway_manifests() {
+  if [ -n "$KUBERNAUT_DIR" ]; then
+    cargo run --quiet -p fixtures --bin render-manifests -- real --image "$GATEWAY_IMAGE" \
+      --kubernaut-dir "$KUBERNAUT_DIR" --datastorage-url "$DATASTORAGE_URL"
+    return
+  fi
   local file
   for file in "$MANIFESTS"/[0-9][0-9]-*.yaml; do
     printf -- '---\n'

@@ -50,7 +50,6 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
             // random per run and passed to the cases like a --token-file token would be.
             let token = config.token.clone().unwrap_or_else(|| format!("e2e-{}", uuid::Uuid::new_v4().simple()));
             let double_config = fixtures::double::DoubleConfig {
-                tokens: vec![token.clone()],
                 faults: config.double_faults.clone().unwrap_or_default(),
                 ..Default::default()
             };
