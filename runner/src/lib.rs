@@ -7,6 +7,7 @@ pub mod config;
 pub mod describe;
 pub mod events;
 pub mod gate;
+pub mod layout;
 pub mod merge;
 pub mod plan;
 pub mod pool;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::config::{KubeMode, RunConfig, Target};
+use crate::layout;
 
 /// How long building a Kubernetes client from kubeconfig may take.
 const KUBE_CONFIG_DEADLINE: Duration = Duration::from_secs(10);
@@ -13,10 +14,14 @@ const KUBE_CONFIG_DEADLINE: Duration = Duration::from_secs(10);
 pub struct Prepared {
     /// Gateway base URL.
     pub gateway_url: String,
-    /// Health URL for the gate.
+    /// Readiness URL the gate polls (and the health cases read).
     pub health_url: String,
+    /// Where `health_url` came from.
+    pub health_source: String,
     /// Metrics URL.
     pub metrics_url: String,
+    /// Where `metrics_url` came from.
+    pub metrics_source: String,
     /// Kubernetes access for cluster cases.
     pub kube: Option<kube::Client>,
     /// One line describing the target (the banner's first line).
@@ -81,9 +86,35 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
             )
         }
     };
-    let health_url = config.health_url.clone().unwrap_or_else(|| format!("{gateway_url}/health"));
-    let metrics_url = config.metrics_url.clone().unwrap_or_else(|| format!("{gateway_url}/metrics"));
-    Ok(Prepared { gateway_url, health_url, metrics_url, kube, description, kube_description, token, double })
+    let (health, metrics) = match &double {
+        // The double serves readiness and metrics on its API port too.
+        Some(_) => {
+            let own = |flag: &Option<String>, name: &str, path: &str| match flag {
+                Some(url) => layout::Sourced { url: url.clone(), source: format!("from --{name}-url") },
+                None => layout::Sourced {
+                    url: format!("{gateway_url}{path}"),
+                    source: "the embedded double's own listener".to_owned(),
+                },
+            };
+            (
+                own(&config.health_url, "health", layout::READY_PATH),
+                own(&config.metrics_url, "metrics", layout::METRICS_PATH),
+            )
+        }
+        None => layout::sidecar_urls(&gateway_url, config.health_url.as_deref(), config.metrics_url.as_deref()),
+    };
+    Ok(Prepared {
+        gateway_url,
+        health_url: health.url,
+        health_source: health.source,
+        metrics_url: metrics.url,
+        metrics_source: metrics.source,
+        kube,
+        description,
+        kube_description,
+        token,
+        double,
+    })
 }
 
 async fn external_kube(mode: KubeMode) -> Result<(Option<kube::Client>, String), TargetError> {
