@@ -91,8 +91,8 @@ pub struct Cli {
     pub flake_attempts: Option<u32>,
 
     /// Whether flaky cases (failed, then passed on retry) pass or fail the run.
-    #[arg(long, value_name = "pass|fail", default_value = "pass")]
-    pub flaky_result: String,
+    #[arg(long, value_enum, default_value_t = FlakyResult::Pass)]
+    pub flaky_result: FlakyResult,
 
     /// Run the selection N more times (N + 1 runs in all, as Ginkgo's --repeat); stop at the first failing run.
     #[arg(long, value_name = "N", conflicts_with = "until_it_fails", allow_hyphen_values = true)]
@@ -103,8 +103,8 @@ pub struct Cli {
     pub until_it_fails: bool,
 
     /// Order within each phase: `longest` (recorded duration, unknown first) or `name`.
-    #[arg(long, value_name = "longest|name", default_value = "longest", conflicts_with_all = ["shuffle", "seed"])]
-    pub order: String,
+    #[arg(long, value_enum, default_value_t = OrderArg::Longest, conflicts_with_all = ["shuffle", "seed"])]
+    pub order: OrderArg,
 
     /// Run cases in a random order (seeded; see --seed).
     #[arg(long, visible_alias = "randomize-all")]
@@ -143,8 +143,8 @@ pub struct Cli {
     pub token_file: Option<PathBuf>,
 
     /// Kubernetes access for cluster cases: `auto` (kubeconfig if present), `none`, `in-cluster`.
-    #[arg(long, value_name = "MODE", default_value = "auto")]
-    pub kube: String,
+    #[arg(long, value_enum, default_value_t = KubeMode::Auto)]
+    pub kube: KubeMode,
 
     /// Fault for the embedded double, KEY=VALUE (repeatable): unhealthy-for=2s, latency=10ms..50ms,
     /// fail-fraction=0.3, close-after=N, stop-after=5s, seed=N. For reliability tests and benchmarks.
@@ -171,6 +171,35 @@ pub struct MergeJunit {
 /// Durations are written `500ms`, `30s`, `1.5s`, `5m`, `1h` or bare seconds; one parser for the
 /// runner's flags and the double's fault flags.
 pub use fixtures::double::cli::parse_duration;
+
+/// `--flaky-result`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlakyResult {
+    /// Flaky cases pass the run.
+    Pass,
+    /// Flaky cases fail the run.
+    Fail,
+}
+
+/// `--order` (without `--shuffle`/`--seed`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OrderArg {
+    /// Longest recorded duration first, unknown first.
+    Longest,
+    /// Name order.
+    Name,
+}
+
+/// `--kube`: how cluster cases reach the Kubernetes API against an external gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KubeMode {
+    /// Kubeconfig or in-cluster if present, else none.
+    Auto,
+    /// No cluster access: cluster cases are skipped.
+    None,
+    /// In-cluster service account.
+    InCluster,
+}
 
 /// The longest duration a run-level flag accepts: beyond it a deadline would not fit the clock.
 pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);

@@ -5,12 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use libtest_mimic::FormatSetting;
-
-use crate::cli::Cli;
-use crate::plan::{
-    IgnoredMode, LabelExpr, LabelExprError, NameFilter, Order, PartitionError, PartitionKind, Selection, Timings,
-};
+pub use crate::cli::KubeMode;
+use crate::cli::{Cli, FlakyResult};
+use crate::plan::{LabelExprError, PartitionError, Selection, Timings};
 
 /// Default per-case timeout.
 pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -104,6 +101,8 @@ pub struct RunConfig {
     pub trace: Option<PathBuf>,
     /// Faults the embedded double injects (`--double-fault`).
     pub double_faults: Option<fixtures::double::Faults>,
+    /// GitHub Actions output (`GITHUB_STEP_SUMMARY`, `GITHUB_ACTIONS=true`).
+    pub github: crate::report::github::GithubOutput,
 }
 
 /// How often the selection runs.
@@ -113,17 +112,6 @@ pub enum Repeat {
     Times(u32),
     /// Until a run fails.
     UntilItFails,
-}
-
-/// How cluster cases reach the Kubernetes API against an external gateway.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KubeMode {
-    /// Kubeconfig or in-cluster if present, else none.
-    Auto,
-    /// No cluster access: cluster cases are skipped.
-    None,
-    /// In-cluster service account.
-    InCluster,
 }
 
 /// A flag or environment value that cannot be used.
@@ -194,168 +182,72 @@ pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 impl RunConfig {
     /// Resolves `cli` against the environment `env`.
     pub fn resolve(cli: Cli, env: Env<'_>, stderr_is_terminal: bool) -> Result<Self, ConfigError> {
-        let target = match cli.gateway_url.or_else(|| env("GATEWAY_URL").filter(|v| !v.is_empty())) {
+        let target = match cli.gateway_url.clone().or_else(|| env("GATEWAY_URL").filter(|v| !v.is_empty())) {
             Some(url) => Target::External(check_url("--gateway-url", &url)?),
             None => Target::Embedded,
         };
-        let health_url = cli.health_url.map(|u| check_url("--health-url", &u)).transpose()?;
-        let metrics_url = cli.metrics_url.map(|u| check_url("--metrics-url", &u)).transpose()?;
-        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        let (jobs, jobs_source) = if let Some(j) = &cli.jobs {
-            (parse_jobs(j, cpus, "-j/--jobs")?, JobsSource::Flag)
-        } else if let Some(t) = cli.libtest.test_threads {
-            (parse_jobs(&t.to_string(), cpus, "--test-threads")?, JobsSource::TestThreads)
-        } else if let Some(j) = env("E2E_JOBS").filter(|v| !v.is_empty()) {
-            (parse_jobs(&j, cpus, "E2E_JOBS")?, JobsSource::Env)
-        } else {
-            (cpus, JobsSource::Cpus)
-        };
-        let junit = cli
-            .junit
-            .or_else(|| env("E2E_JUNIT").filter(|v| !v.is_empty()).map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_JUNIT));
-        if !cli.libtest.list && !cli.dry_run {
-            check_report_path("--junit", &junit)?;
-            if let Some(trace) = &cli.trace {
-                check_report_path("--trace", trace)?;
-                if same_file(trace, &junit) {
-                    return Err(ConfigError::Flag(format!(
-                        "--trace and --junit both name {}: the trace would overwrite the report; give them different paths",
-                        junit.display()
-                    )));
-                }
-            }
-        }
-        let token = match &cli.token_file {
-            Some(path) => Some(read_token(path)?),
-            None => None,
-        };
-        let ignored = match (cli.libtest.ignored, cli.libtest.include_ignored) {
-            (_, true) => IgnoredMode::Include,
-            (true, false) => IgnoredMode::Only,
-            (false, false) => IgnoredMode::Exclude,
-        };
-        let regexes = |patterns: &[String], flag: &str| -> Result<Vec<regex::Regex>, ConfigError> {
-            patterns
-                .iter()
-                .map(|p| {
-                    regex::Regex::new(p).map_err(|e| {
-                        ConfigError::Flag(format!("invalid {flag} `{p}`: {e}; expected a regular expression"))
-                    })
-                })
-                .collect()
-        };
-        let focus = regexes(&cli.focus, "--focus")?;
-        // libtest's --skip is a substring, Ginkgo's a regular expression: a name is skipped when
-        // either reading matches (patterns that are not valid regexes stay substrings).
-        let skip_regex = cli.libtest.skip.iter().filter_map(|p| regex::Regex::new(p).ok()).collect();
-        // `--seed S` alone means a shuffled run with that seed (as Ginkgo's --seed with --randomize-all).
-        let seed = (cli.shuffle || cli.seed.is_some()).then(|| cli.seed.unwrap_or_else(random_seed));
-        let selection = Selection {
-            names: NameFilter {
-                filter: cli.libtest.filter,
-                exact: cli.libtest.exact,
-                skip: cli.libtest.skip,
-                ignored,
-                focus,
-                skip_regex,
-            },
-            labels: cli.label_filter.as_deref().map(LabelExpr::parse).transpose()?,
-            partition: resolve_partition(cli.partition, env)?,
-            order: match (seed, cli.order.as_str()) {
-                (Some(seed), _) => Order::Shuffle(seed),
-                (None, "longest") => Order::LongestFirst,
-                (None, "name") => Order::Name,
-                (None, other) => {
-                    return Err(ConfigError::Flag(format!("invalid --order `{other}`: expected longest or name")));
-                }
-            },
-        };
-        if selection.partition.is_some_and(|p| p.kind == PartitionKind::Duration) && cli.timings.is_none() {
-            return Err(ConfigError::Flag(
-                "--partition duration:K/N needs --timings PATH: every shard must read the same recorded durations \
-                 (e.g. the merged report of an earlier run), or shards would overlap and miss cases"
-                    .into(),
-            ));
-        }
+        let health_url = cli.health_url.as_deref().map(|u| check_url("--health-url", u)).transpose()?;
+        let metrics_url = cli.metrics_url.as_deref().map(|u| check_url("--metrics-url", u)).transpose()?;
+        let (jobs, jobs_source) = parts::jobs(&cli, env)?;
+        let junit = parts::report_paths(&cli, env)?;
+        let token = cli.token_file.as_deref().map(read_token).transpose()?;
+        let double_faults = parse_faults(&cli.double_faults, &target)?;
         let (timings, timings_source) = load_timings(cli.timings.as_deref(), &junit)?;
-        let retries = match (cli.retries, cli.flake_attempts) {
-            (Some(n), _) => n,
-            (None, Some(0)) => return Err(ConfigError::Flag("invalid --flake-attempts 0: expected at least 1".into())),
-            (None, Some(n)) => n - 1,
-            (None, None) => 0,
-        };
-        let flaky_fails = match cli.flaky_result.as_str() {
-            "pass" => false,
-            "fail" => true,
-            other => return Err(ConfigError::Flag(format!("invalid --flaky-result `{other}`: expected pass or fail"))),
-        };
+        let (retries, max_fail) = (parts::retries(&cli)?, parts::max_fail(&cli)?);
+        let ci = env("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+        let color = parts::color(&cli, env, stderr_is_terminal && !ci);
         let repeat = match (cli.repeat, cli.until_it_fails) {
             (_, true) => Repeat::UntilItFails,
             (Some(n), false) => Repeat::Times(n.saturating_add(1)),
             (None, false) => Repeat::Times(1),
         };
-        let max_fail = match (cli.max_fail, cli.fail_fast) {
-            (Some(0), _) => return Err(ConfigError::Flag("invalid --max-fail 0: expected at least 1".into())),
-            (Some(n), _) => Some(n),
-            (None, true) => Some(1),
-            (None, false) => None,
+        let github = crate::report::github::GithubOutput {
+            step_summary: env("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
+            annotations: env("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
         };
-        let kube = match cli.kube.as_str() {
-            "auto" => KubeMode::Auto,
-            "none" => KubeMode::None,
-            "in-cluster" => KubeMode::InCluster,
-            other => {
-                return Err(ConfigError::Flag(format!("invalid --kube `{other}`: expected auto, none or in-cluster")));
-            }
-        };
-        let double_faults = parse_faults(&cli.double_faults, &target)?;
-        let ci = env("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+        let plain = parts::Plain::of(&cli);
+        let (selection, seed) = parts::selection(cli, env)?;
         Ok(Self {
             target,
             health_url,
             metrics_url,
-            health_timeout: cli.health_timeout.unwrap_or(DEFAULT_HEALTH_TIMEOUT),
+            health_timeout: plain.health_timeout.unwrap_or(DEFAULT_HEALTH_TIMEOUT),
             jobs,
             jobs_source,
-            case_timeout: cli.timeout.unwrap_or(DEFAULT_CASE_TIMEOUT),
-            suite_timeout: cli.suite_timeout,
+            case_timeout: plain.timeout.unwrap_or(DEFAULT_CASE_TIMEOUT),
+            suite_timeout: plain.suite_timeout,
             junit,
-            junit_strict: cli.junit_strict,
+            junit_strict: plain.junit_strict,
             selection,
             max_fail,
             token,
-            kube,
-            list: cli.libtest.list,
-            terse: cli.libtest.format == Some(FormatSetting::Terse),
-            quiet: cli.libtest.quiet,
-            show_logs: cli.libtest.nocapture || cli.libtest.show_output,
-            color: match cli.libtest.color {
-                Some(libtest_mimic::ColorSetting::Always) => true,
-                Some(libtest_mimic::ColorSetting::Never) => false,
-                Some(libtest_mimic::ColorSetting::Auto) | None => {
-                    stderr_is_terminal && !ci && env("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            },
-            allow_empty: cli.allow_empty,
+            kube: plain.kube,
+            list: plain.list,
+            terse: plain.terse,
+            quiet: plain.quiet,
+            show_logs: plain.show_logs,
+            color,
+            allow_empty: plain.allow_empty,
             interactive: stderr_is_terminal && !ci,
             timings,
             timings_source,
             retries,
-            flaky_fails,
+            flaky_fails: plain.flaky_result == FlakyResult::Fail,
             repeat,
             seed,
-            dry_run: cli.dry_run,
-            trace: cli.trace,
+            dry_run: plain.dry_run,
+            trace: plain.trace,
             double_faults,
+            github,
         })
     }
 }
 
+mod parts;
 mod values;
 
-use values::{check_report_path, load_timings, parse_faults, random_seed, read_token, resolve_partition, same_file};
 pub use values::{check_url, parse_jobs};
+use values::{load_timings, parse_faults, read_token};
 
 #[cfg(test)]
 mod tests;

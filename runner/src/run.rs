@@ -254,6 +254,7 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
         strict_junit4: config.junit_strict,
         trace: config.trace.clone(),
         properties,
+        github: config.github.clone(),
     }
 }
 

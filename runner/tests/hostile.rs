@@ -113,3 +113,52 @@ async fn a_reached_suite_timeout_is_red_in_the_report_too() {
     );
     assert_valid_junit4(&junit);
 }
+
+/// Answers readiness and health 200, everything else 500 with `body` (keep-alive, HTTP/1.1).
+fn hostile_gateway(body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}")));
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let (status, body) = if path.ends_with("/health") || path.ends_with("/readyz") {
+                    ("200 OK", "{}")
+                } else {
+                    ("500 Oops", body)
+                };
+                let answer =
+                    format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = stream.write_all(answer.as_bytes());
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn on_github_only_the_runners_own_lines_are_workflow_commands() {
+    let url =
+        hostile_gateway("bad\n::add-mask::x\r\n  ::error file=a.rs,line=1::owned\n::stop-commands::t\n\u{1b}]0;t\u{7}");
+    let (dir, junit) = junit_path();
+    let summary = dir.path().join("summary.md");
+    let mut cmd = command(&["validation::", "--gateway-url", &url, "--kube", "none", "--junit", &arg(&junit)]);
+    cmd.env("GITHUB_ACTIONS", "true").env("GITHUB_STEP_SUMMARY", &summary);
+    let output = tokio::time::timeout(DEADLINE, cmd.output()).await.unwrap_or_else(|_| panic!("runner hung"));
+    let output = output.unwrap_or_else(|e| panic!("{e}"));
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let commands: Vec<&str> =
+        stdout.lines().chain(stderr.lines()).filter(|l| l.trim_start().starts_with("::")).collect();
+    assert!(!commands.is_empty(), "failed cases are annotated: {stderr}");
+    for line in &commands {
+        assert!(line.starts_with("::error title=validation%3A%3A"), "a line not of the runner's own: {line}");
+        assert!(!line.contains("::add-mask::") && !line.contains("::stop-commands::"), "{line}");
+    }
+    assert!(!stderr.contains('\u{1b}'), "escape bytes reached the console");
+    let md = std::fs::read_to_string(&summary).unwrap_or_default();
+    assert!(md.starts_with("### ❌ gateway e2e") && md.contains("| failed case | why |"), "{md}");
+}

@@ -1,6 +1,7 @@
 use clap::Parser;
 
 use super::*;
+use crate::plan::Order;
 
 fn resolve(args: &[&str], env: &[(&str, &str)]) -> Result<RunConfig, String> {
     let mut argv = vec!["runner"];
@@ -69,7 +70,9 @@ fn bad_values_are_rejected_with_what_is_expected() {
         (&["--junit", "/proc/no-such-dir/junit.xml"], "pass --junit a file path"),
         (&["--token-file", "/nonexistent/token"], "cannot read --token-file"),
         (&["--max-fail", "0"], "expected at least 1"),
-        (&["--kube", "maybe"], "expected auto, none or in-cluster"),
+        (&["--kube", "maybe"], "[possible values: auto, none, in-cluster]"),
+        (&["--order", "random"], "[possible values: longest, name]"),
+        (&["--flaky-result", "maybe"], "[possible values: pass, fail]"),
         (&["--double-fault", "fail-fraction=2"], "must be between 0 and 1"),
         (&["--double-fault", "explode=1"], "unknown fault"),
         (&["--gateway-url", "http://x:1", "--double-fault", "seed=1"], "embedded double only"),

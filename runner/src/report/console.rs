@@ -80,20 +80,35 @@ pub fn indent(text: &str) -> String {
     printable(text).lines().map(|line| format!("  {line}\n")).collect()
 }
 
-/// `text` safe for a terminal: control characters other than newline and tab (ESC, NUL, BEL,
-/// CR, DEL, the C1 range) become visible `\u{..}` escapes, so nothing a gateway sends can move
-/// the cursor, clear the screen, set the window title or hide a line.
+/// `text` safe for a terminal and a CI log: control characters other than newline and tab (ESC,
+/// NUL, BEL, CR, DEL, the C1 range) become visible `\u{..}` escapes, so nothing a gateway sends
+/// can move the cursor, clear the screen, set the window title or hide a line; and a line whose
+/// first non-blank characters are `::` gets its first colon escaped, so no remote text is read as
+/// a GitHub Actions workflow command (`::error`, `::add-mask::`, `::stop-commands::`).
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if !text.chars().any(unsafe_char) {
+    let command_line = |line: &str| line.trim_start().starts_with("::");
+    if !text.chars().any(unsafe_char) && !text.split('\n').any(command_line) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut rest = line;
+        if command_line(line) {
+            let blank = line.len() - line.trim_start().len();
+            out.push_str(&line[..blank]);
+            out.push_str("\\u{3a}");
+            rest = &line[blank + 1..];
+        }
+        for c in rest.chars() {
+            if unsafe_char(c) {
+                out.push_str(&c.escape_unicode().to_string());
+            } else {
+                out.push(c);
+            }
         }
     }
     std::borrow::Cow::Owned(out)
@@ -158,6 +173,12 @@ mod tests {
         assert!(!text.contains('\u{1b}') && !text.contains('\0'), "{text:?}");
         let skipped = result("a::y", Outcome::Skipped { reason: hostile.into() }, 1);
         assert!(!case_line(&skipped, 1, 1, false).contains('\u{1b}'));
+        let commands = "::error file=x::owned\n  ::add-mask::secret\nok :: fine\n::stop-commands::t";
+        let shown = printable(commands);
+        assert!(shown.lines().all(|l| !l.trim_start().starts_with("::")), "{shown}");
+        assert!(shown.contains("ok :: fine") && shown.contains("\\u{3a}:error"), "{shown}");
+        let text = failures(&[result("a::z", Outcome::Failed { message: commands.into(), kind: "assertion" }, 1)]);
+        assert!(text.lines().all(|l| !l.trim_start().starts_with("::")), "{text}");
     }
 
     #[test]

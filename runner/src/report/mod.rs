@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod console;
+pub mod github;
 pub mod junit;
 mod progress;
 mod snapshots;
@@ -43,6 +44,8 @@ pub struct ReporterConfig {
     pub strict_junit4: bool,
     /// Suite properties for JUnit.
     pub properties: Vec<(String, String)>,
+    /// GitHub Actions step summary and annotations.
+    pub github: github::GithubOutput,
 }
 
 /// What the reporter saw, for the exit code.
@@ -179,6 +182,7 @@ pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -
             Err(e) => text.push_str(&format!("warning: could not write the trace to {}: {e}\n", path.display())),
         }
     }
+    text.push_str(&github::emit(&config.github, &results, &info, info.wall, &config.junit));
     let _ = write!(std::io::stderr(), "{text}");
     let gate_failed = info.gate.as_ref().is_some_and(|g| g.error.is_some());
     ReportOutcome { results, gate_failed, junit_error }

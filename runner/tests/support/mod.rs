@@ -40,6 +40,8 @@ pub fn command(args: &[&str]) -> tokio::process::Command {
         .env_remove("E2E_JOBS")
         .env_remove("E2E_JUNIT")
         .env_remove("KUBECONFIG")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,0 +1,168 @@
+//! The pieces `RunConfig::resolve` is made of, one decision each: workers, report paths, the
+//! selection (names, labels, partition, order), retries, the fail limit, color, and the flags
+//! that are taken as they are.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use libtest_mimic::FormatSetting;
+
+use super::values::{check_report_path, parse_jobs, random_seed, resolve_partition, same_file};
+use super::{ConfigError, DEFAULT_JUNIT, Env, JobsSource, KubeMode};
+use crate::cli::{Cli, FlakyResult, OrderArg};
+use crate::plan::{IgnoredMode, LabelExpr, NameFilter, Order, PartitionKind, Selection};
+
+/// Workers and where the number came from: `-j`, then `--test-threads`, then `E2E_JOBS`, then
+/// every CPU.
+pub(super) fn jobs(cli: &Cli, env: Env<'_>) -> Result<(usize, JobsSource), ConfigError> {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    Ok(if let Some(j) = &cli.jobs {
+        (parse_jobs(j, cpus, "-j/--jobs")?, JobsSource::Flag)
+    } else if let Some(t) = cli.libtest.test_threads {
+        (parse_jobs(&t.to_string(), cpus, "--test-threads")?, JobsSource::TestThreads)
+    } else if let Some(j) = env("E2E_JOBS").filter(|v| !v.is_empty()) {
+        (parse_jobs(&j, cpus, "E2E_JOBS")?, JobsSource::Env)
+    } else {
+        (cpus, JobsSource::Cpus)
+    })
+}
+
+/// The JUnit path (`--junit`, `E2E_JUNIT`, default), checked together with `--trace` unless the
+/// run writes nothing (`--list`, `--dry-run`).
+pub(super) fn report_paths(cli: &Cli, env: Env<'_>) -> Result<PathBuf, ConfigError> {
+    let junit = cli
+        .junit
+        .clone()
+        .or_else(|| env("E2E_JUNIT").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_JUNIT));
+    if cli.libtest.list || cli.dry_run {
+        return Ok(junit);
+    }
+    check_report_path("--junit", &junit)?;
+    if let Some(trace) = &cli.trace {
+        check_report_path("--trace", trace)?;
+        if same_file(trace, &junit) {
+            return Err(ConfigError::Flag(format!(
+                "--trace and --junit both name {}: the trace would overwrite the report; give them different paths",
+                junit.display()
+            )));
+        }
+    }
+    Ok(junit)
+}
+
+/// What to run and in which order, and the shuffle seed when shuffling.
+pub(super) fn selection(cli: Cli, env: Env<'_>) -> Result<(Selection, Option<u64>), ConfigError> {
+    let ignored = match (cli.libtest.ignored, cli.libtest.include_ignored) {
+        (_, true) => IgnoredMode::Include,
+        (true, false) => IgnoredMode::Only,
+        (false, false) => IgnoredMode::Exclude,
+    };
+    let focus = cli
+        .focus
+        .iter()
+        .map(|p| {
+            regex::Regex::new(p)
+                .map_err(|e| ConfigError::Flag(format!("invalid --focus `{p}`: {e}; expected a regular expression")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // libtest's --skip is a substring, Ginkgo's a regular expression: a name is skipped when
+    // either reading matches (patterns that are not valid regexes stay substrings).
+    let skip_regex = cli.libtest.skip.iter().filter_map(|p| regex::Regex::new(p).ok()).collect();
+    // `--seed S` alone means a shuffled run with that seed (as Ginkgo's --seed with --randomize-all).
+    let seed = (cli.shuffle || cli.seed.is_some()).then(|| cli.seed.unwrap_or_else(random_seed));
+    let selection = Selection {
+        names: NameFilter {
+            filter: cli.libtest.filter,
+            exact: cli.libtest.exact,
+            skip: cli.libtest.skip,
+            ignored,
+            focus,
+            skip_regex,
+        },
+        labels: cli.label_filter.as_deref().map(LabelExpr::parse).transpose()?,
+        partition: resolve_partition(cli.partition, env)?,
+        order: match (seed, cli.order) {
+            (Some(seed), _) => Order::Shuffle(seed),
+            (None, OrderArg::Longest) => Order::LongestFirst,
+            (None, OrderArg::Name) => Order::Name,
+        },
+    };
+    if selection.partition.is_some_and(|p| p.kind == PartitionKind::Duration) && cli.timings.is_none() {
+        return Err(ConfigError::Flag(
+            "--partition duration:K/N needs --timings PATH: every shard must read the same recorded durations \
+             (e.g. the merged report of an earlier run), or shards would overlap and miss cases"
+                .into(),
+        ));
+    }
+    Ok((selection, seed))
+}
+
+/// Retries of a failing case: `--retries N`, or Ginkgo's `--flake-attempts N` (N attempts in all).
+pub(super) fn retries(cli: &Cli) -> Result<u32, ConfigError> {
+    match (cli.retries, cli.flake_attempts) {
+        (Some(n), _) => Ok(n),
+        (None, Some(0)) => Err(ConfigError::Flag("invalid --flake-attempts 0: expected at least 1".into())),
+        (None, Some(n)) => Ok(n - 1),
+        (None, None) => Ok(0),
+    }
+}
+
+/// Stop scheduling after this many failures: `--max-fail N`, `--fail-fast` (1), or never.
+pub(super) fn max_fail(cli: &Cli) -> Result<Option<usize>, ConfigError> {
+    match (cli.max_fail, cli.fail_fast) {
+        (Some(0), _) => Err(ConfigError::Flag("invalid --max-fail 0: expected at least 1".into())),
+        (Some(n), _) => Ok(Some(n)),
+        (None, true) => Ok(Some(1)),
+        (None, false) => Ok(None),
+    }
+}
+
+/// Whether status words are colored: `--color always|never`, else a terminal outside CI without
+/// `NO_COLOR`.
+pub(super) fn color(cli: &Cli, env: Env<'_>, terminal_outside_ci: bool) -> bool {
+    match cli.libtest.color {
+        Some(libtest_mimic::ColorSetting::Always) => true,
+        Some(libtest_mimic::ColorSetting::Never) => false,
+        Some(libtest_mimic::ColorSetting::Auto) | None => {
+            terminal_outside_ci && env("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Flags taken as they are.
+pub(super) struct Plain {
+    pub health_timeout: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub suite_timeout: Option<Duration>,
+    pub junit_strict: bool,
+    pub kube: KubeMode,
+    pub list: bool,
+    pub terse: bool,
+    pub quiet: bool,
+    pub show_logs: bool,
+    pub allow_empty: bool,
+    pub flaky_result: FlakyResult,
+    pub dry_run: bool,
+    pub trace: Option<PathBuf>,
+}
+
+impl Plain {
+    pub(super) fn of(cli: &Cli) -> Self {
+        Self {
+            health_timeout: cli.health_timeout,
+            timeout: cli.timeout,
+            suite_timeout: cli.suite_timeout,
+            junit_strict: cli.junit_strict,
+            kube: cli.kube,
+            list: cli.libtest.list,
+            terse: cli.libtest.format == Some(FormatSetting::Terse),
+            quiet: cli.libtest.quiet,
+            show_logs: cli.libtest.nocapture || cli.libtest.show_output,
+            allow_empty: cli.allow_empty,
+            flaky_result: cli.flaky_result,
+            dry_run: cli.dry_run,
+            trace: cli.trace.clone(),
+        }
+    }
+}
