@@ -90,14 +90,7 @@ pub fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<S
                 Repeat::UntilItFails => "until one fails".to_owned(),
             }
         ),
-        format!(
-            "token: {}",
-            match (&config.token, &prepared.double) {
-                (Some(_), _) => "from --token-file (redacted)",
-                (None, Some(_)) => "generated for the embedded double (redacted)",
-                (None, None) => "none",
-            }
-        ),
+        format!("token: {}", prepared.account.source),
         format!("junit: {}", config.junit.display()),
     ]
 }

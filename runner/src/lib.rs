@@ -2,6 +2,7 @@
 //! the `gateway` test target (so `cargo test` and cargo-nextest drive the suite through the
 //! libtest-compatible CLI) and the benchmarks all enter here.
 
+pub mod account;
 pub mod cli;
 pub mod config;
 pub mod describe;

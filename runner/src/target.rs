@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::account::{AccountError, SuiteAccount};
 use crate::config::{KubeMode, RunConfig, Target};
 use crate::layout;
 
@@ -28,8 +29,8 @@ pub struct Prepared {
     pub description: String,
     /// One line describing cluster access.
     pub kube_description: String,
-    /// Bearer token the gateway expects.
-    pub token: Option<String>,
+    /// The account the cases post signals as (its token, where it came from).
+    pub account: SuiteAccount,
     /// The embedded double, kept alive for the run.
     pub double: Option<fixtures::double::RunningDouble>,
 }
@@ -45,22 +46,28 @@ pub enum TargetError {
         "--kube in-cluster: no in-cluster credentials ({0}); run inside a pod with a service account, or use --kube auto"
     )]
     InCluster(String),
+    /// The suite's account could not be made.
+    #[error(transparent)]
+    Account(#[from] AccountError),
 }
 
 /// Starts or describes the target named by `config`.
 pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
-    let (gateway_url, kube, description, kube_description, token, double) = match &config.target {
+    let namespace = fixtures::crd::CONTROLLER_NAMESPACE;
+    let (gateway_url, kube, description, kube_description, account, double) = match &config.target {
         Target::Embedded => {
-            // The embedded double runs with auth on, so the auth cases run too; the token is
-            // random per run and passed to the cases like a --token-file token would be.
-            let token = config.token.clone().unwrap_or_else(|| format!("e2e-{}", uuid::Uuid::new_v4().simple()));
+            // The embedded double runs with auth on, so the auth cases run too; the suite's
+            // account is made in its in-memory cluster as it would be in a real one.
+            let kube = fixtures::cluster::in_memory().await.map_err(|e| TargetError::Double(e.to_string()))?;
+            let account = SuiteAccount::resolve(config.token.clone(), Some(&kube), namespace).await?;
             let double_config = fixtures::double::DoubleConfig {
-                tokens: vec![token.clone()],
+                tokens: account.token.iter().cloned().collect(),
                 faults: config.double_faults.clone().unwrap_or_default(),
                 ..Default::default()
             };
-            let double =
-                fixtures::double::start(double_config).await.map_err(|e| TargetError::Double(e.to_string()))?;
+            let double = fixtures::double::start_with_client(double_config, kube)
+                .await
+                .map_err(|e| TargetError::Double(e.to_string()))?;
             let description = format!(
                 "target: {} (embedded gateway double, in-memory cluster; pass --gateway-url for a real gateway)",
                 double.url
@@ -70,20 +77,14 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
                 Some(double.kube.clone()),
                 description,
                 "cluster: in-memory (kube-fake-client)".to_owned(),
-                Some(token),
+                account,
                 Some(double),
             )
         }
         Target::External(url) => {
             let (kube, kube_description) = external_kube(config.kube).await?;
-            (
-                url.clone(),
-                kube,
-                format!("target: {url} (external gateway)"),
-                kube_description,
-                config.token.clone(),
-                None,
-            )
+            let account = SuiteAccount::resolve(config.token.clone(), kube.as_ref(), namespace).await?;
+            (url.clone(), kube, format!("target: {url} (external gateway)"), kube_description, account, None)
         }
     };
     let (health, metrics) = match &double {
@@ -112,7 +113,7 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
         kube,
         description,
         kube_description,
-        token,
+        account,
         double,
     })
 }
