@@ -1,5 +1,5 @@
 # Thin verbs; the logic lives in cargo and in ci/*.sh (which a developer can run directly).
-.PHONY: run test lint fmt bench kind-up image runner-image deploy test-e2e-gateway \
+.PHONY: run test lint fmt bench kind-up image runner-image deploy test-e2e-gateway e2e \
         test-e2e-gateway-in-cluster kind-down
 
 CARGO ?= cargo
@@ -16,9 +16,16 @@ PARTITION ?=
 # Bearer token for gateways with auth on (a real Kubernaut Gateway always is).
 TOKEN_FILE ?=
 SHARDS ?= 3
+# `make e2e CASE=<filter>`: the cases whose names contain the filter (libtest's substring match).
+CASE ?=
+# More runner flags for `make e2e`, e.g. ARGS="--exact --nocapture".
+ARGS ?=
+# Chrome trace of the run; collected with the other failure artifacts.
+TRACE ?= target/e2e/trace.json
 
 KIND_ENV = CLUSTER_NAME=$(CLUSTER_NAME) KIND_CONFIG=$(KIND_CONFIG) GATEWAY_IMAGE=$(GATEWAY_IMAGE) \
-           RUNNER_IMAGE=$(RUNNER_IMAGE) GATEWAY_URL=$(GATEWAY_URL) JUNIT=$(JUNIT)
+           RUNNER_IMAGE=$(RUNNER_IMAGE) GATEWAY_URL=$(GATEWAY_URL) JUNIT=$(JUNIT) TRACE=$(TRACE)
+RUN_ENV = JOBS=$(JOBS) PARTITION=$(PARTITION) TOKEN_FILE=$(TOKEN_FILE) CASE='$(CASE)'
 
 run: ## run the gateway e2e suite on the embedded double
 	$(CARGO) run -p runner
@@ -51,7 +58,10 @@ deploy: ## load the gateway image into Kind, apply the manifests, wait for rollo
 	$(KIND_ENV) bash ci/deploy.sh
 
 test-e2e-gateway: kind-up image deploy ## run the suite on Kind through the NodePort URL
-	$(KIND_ENV) JOBS=$(JOBS) PARTITION=$(PARTITION) TOKEN_FILE=$(TOKEN_FILE) bash ci/test-e2e-gateway.sh
+	$(KIND_ENV) $(RUN_ENV) bash ci/test-e2e-gateway.sh
+
+e2e: ## the runner against the Kind cluster that is up now (no kind-up/image/deploy); CASE=<filter>
+	$(KIND_ENV) $(RUN_ENV) bash ci/test-e2e-gateway.sh $(ARGS)
 
 test-e2e-gateway-in-cluster: kind-up image deploy runner-image ## the suite as an Indexed Job of SHARDS pods
 	$(KIND_ENV) SHARDS=$(SHARDS) bash ci/in-cluster.sh

@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Runs the suite against the gateway in Kind through the NodePort mapping: every worker shares
-# $GATEWAY_URL. Workers = all CPUs unless JOBS is set; PARTITION selects a shard.
+# $GATEWAY_URL. Workers = all CPUs unless JOBS is set; PARTITION selects a shard; CASE is a name
+# filter (libtest's substring match); extra arguments go to the runner. The runner writes its
+# trace to $TRACE; when it exits non-zero, ci/collect-artifacts.sh gathers the cluster's side
+# into target/e2e/artifacts and the runner's exit status is kept.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 export KUBECONFIG="$KUBECONFIG_PATH"
+export TRACE="${TRACE:-$ROOT/target/e2e/trace.json}"
 
-args=(--gateway-url "$GATEWAY_URL" --junit "$JUNIT")
+args=(--gateway-url "$GATEWAY_URL" --junit "$JUNIT" --trace "$TRACE")
 if [ -n "${JOBS:-}" ]; then args+=(--jobs "$JOBS"); fi
 if [ -n "${PARTITION:-}" ]; then args+=(--partition "$PARTITION"); fi
 if [ -n "${TOKEN_FILE:-}" ]; then args+=(--token-file "$TOKEN_FILE"); fi
-log "runner ${args[*]}"
-exec cargo run -p runner --release -- "${args[@]}" "$@"
+if [ -n "${CASE:-}" ]; then args+=("$CASE"); fi
+log "runner ${args[*]} $*"
+status=0
+cargo run -p runner --release -- "${args[@]}" "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  log "runner exited $status: collecting failure artifacts"
+  bash "$ROOT/ci/collect-artifacts.sh"
+fi
+exit "$status"

@@ -154,6 +154,10 @@ pub struct Cli {
     /// Exit 0 instead of 4 when the filters select no case.
     #[arg(long)]
     pub allow_empty: bool,
+
+    /// Print the runner's version.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
 }
 
 /// `runner merge-junit OUT IN...`: merges shard JUnit reports into one file.

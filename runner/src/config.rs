@@ -34,6 +34,8 @@ pub enum JobsSource {
     TestThreads,
     /// `E2E_JOBS`.
     Env,
+    /// libtest's `RUST_TEST_THREADS`.
+    RustTestThreads,
     /// `std::thread::available_parallelism`.
     Cpus,
 }
@@ -101,6 +103,8 @@ pub struct RunConfig {
     pub trace: Option<PathBuf>,
     /// Faults the embedded double injects (`--double-fault`).
     pub double_faults: Option<fixtures::double::Faults>,
+    /// libtest's JSON events on stdout (`--format json -Z unstable-options`).
+    pub json: bool,
     /// GitHub Actions output (`GITHUB_STEP_SUMMARY`, `GITHUB_ACTIONS=true`).
     pub github: crate::report::github::GithubOutput,
 }
@@ -205,6 +209,7 @@ impl RunConfig {
             step_summary: env("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
             annotations: env("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
         };
+        let json = parts::format(&cli)?;
         let plain = parts::Plain::of(&cli);
         let (selection, seed) = parts::selection(cli, env)?;
         Ok(Self {
@@ -238,6 +243,7 @@ impl RunConfig {
             dry_run: plain.dry_run,
             trace: plain.trace,
             double_faults,
+            json,
             github,
         })
     }

@@ -55,6 +55,7 @@ pub fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<S
         JobsSource::Flag => "from -j/--jobs",
         JobsSource::TestThreads => "from --test-threads",
         JobsSource::Env => "from E2E_JOBS",
+        JobsSource::RustTestThreads => "from RUST_TEST_THREADS",
         JobsSource::Cpus => "all CPUs, std::thread::available_parallelism",
     };
     let fmt_opt = |d: Option<Duration>| d.map_or_else(|| "none".to_owned(), |d| format!("{d:?}"));

@@ -258,6 +258,7 @@ fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
         trace: config.trace.clone(),
         properties,
         github: config.github.clone(),
+        json: config.json,
     }
 }
 

@@ -162,3 +162,46 @@ async fn on_github_only_the_runners_own_lines_are_workflow_commands() {
     let md = std::fs::read_to_string(&summary).unwrap_or_default();
     assert!(md.starts_with("### ❌ gateway e2e") && md.contains("| failed case | why |"), "{md}");
 }
+
+#[tokio::test]
+async fn libtest_json_on_stdout_one_event_per_line() {
+    let (_dir, junit) = junit_path();
+    let output = run(&[
+        "--format",
+        "json",
+        "-Z",
+        "unstable-options",
+        "--exact",
+        "no::such::case",
+        "--allow-empty",
+        "--junit",
+        &arg(&junit),
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(0));
+    let url = fake_gateway(Behaviour::Garbage);
+    let output = run(&[
+        "validation::",
+        "--gateway-url",
+        &url,
+        "--kube",
+        "none",
+        "--format",
+        "json",
+        "-Z",
+        "unstable-options",
+        "--junit",
+        &arg(&junit),
+    ])
+    .await;
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let events: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    assert_eq!(events.first().map(|e| e["event"].clone()), Some("started".into()), "{stdout}");
+    let last = events.last().cloned().unwrap_or_default();
+    assert_eq!((last["type"].as_str(), last["event"].as_str()), (Some("suite"), Some("failed")), "{stdout}");
+    let finished = events.iter().filter(|e| e["type"] == "test" && e["event"] != "started").count();
+    assert_eq!(Some(finished as u64), events[0]["test_count"].as_u64(), "one finish per case: {stdout}");
+    assert!(events.iter().any(|e| e["event"] == "failed" && e["stdout"].is_string()));
+}

@@ -1,10 +1,21 @@
-//! The Kind/CI pipeline, checked by what can run here (no Docker, no Kind): the workflow parses
-//! and calls only make targets and scripts that exist, `make -n` shows the NodePort URL and the
-//! Kind config, the ci/ scripts pass `bash -n` and shellcheck, and the runner Job manifest is an
-//! Indexed `batch/v1` Job aimed at the gateway Service.
+//! The Kind/CI pipeline, checked by what can run here (no Docker, no Kind): the make targets and
+//! their dry runs, the ci/ scripts (`bash -n`, shellcheck) and `.ci/run`, and the runner Job
+//! manifest. The workflow, the failure-artifacts scripts and the nextest config have their own
+//! modules under `pipeline/`.
 
+mod support;
+
+#[path = "pipeline/artifacts.rs"]
+mod artifacts;
+#[path = "pipeline/nextest.rs"]
+mod nextest;
+#[path = "pipeline/workflow.rs"]
+mod workflow;
+
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Service;
@@ -40,57 +51,76 @@ fn ci_scripts() -> Vec<PathBuf> {
     scripts
 }
 
-#[test]
-fn workflow_parses_and_calls_only_existing_targets_and_scripts() {
-    let workflow: Value =
-        serde_yaml_ng::from_str(&read(".github/workflows/e2e-gateway.yml")).unwrap_or_else(|e| panic!("workflow: {e}"));
-    let jobs = workflow.get("jobs").and_then(Value::as_mapping).unwrap_or_else(|| panic!("no jobs"));
-    for job in ["test", "e2e", "report"] {
-        assert!(jobs.contains_key(job), "workflow has no job {job}");
+/// A temp dir of executable stand-ins for outside tools, to put first on PATH.
+struct Stubs {
+    dir: tempfile::TempDir,
+}
+
+impl Stubs {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")) }
     }
-    let matrix = &workflow["jobs"]["e2e"]["strategy"]["matrix"]["shard"];
-    assert!(matrix.as_sequence().is_some_and(|s| s.len() >= 2), "e2e is a matrix of shards: {matrix:?}");
-    let targets = make_targets();
-    let mut runs = Vec::new();
-    for (_, job) in jobs {
-        for step in job["steps"].as_sequence().into_iter().flatten() {
-            if let Some(run) = step.get("run").and_then(Value::as_str) {
-                runs.push(run.to_owned());
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `name` as a shell script with `body` after the shebang.
+    fn add(&self, name: &str, body: &str) {
+        let file = self.path().join(name);
+        std::fs::write(&file, format!("#!/usr/bin/env bash\n{body}\n")).unwrap_or_else(|e| panic!("{name}: {e}"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// PATH with the stubs first.
+    fn search_path(&self) -> String {
+        format!("{}:{}", self.path().display(), std::env::var("PATH").unwrap_or_default())
+    }
+
+    /// A `bash SCRIPT` command from the repository root with the stubs first on PATH.
+    fn bash(&self, script: &str) -> Command {
+        let mut cmd = Command::new("bash");
+        cmd.arg(root().join(script)).current_dir(root()).env("PATH", self.search_path());
+        cmd
+    }
+}
+
+/// Waits for `child` with a deadline (polling), killing it when the deadline passes.
+fn wait_with_deadline(mut child: Child, deadline: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if started.elapsed() > deadline => {
+                let _ = child.kill();
+                panic!("still running after {deadline:?}");
             }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("wait: {e}"),
         }
     }
-    assert!(runs.iter().any(|r| r.contains("make test")), "{runs:?}");
-    assert!(runs.iter().any(|r| r.contains("--partition") || r.contains("PARTITION=slice:")), "{runs:?}");
-    for run in &runs {
-        let words: Vec<&str> = run.split_whitespace().collect();
-        for pair in words.windows(2) {
-            if pair[0] == "make" {
-                assert!(
-                    targets.iter().any(|t| t == pair[1]),
-                    "workflow calls make {} which the Makefile lacks",
-                    pair[1]
-                );
-            }
-            if pair[0] == "bash" && pair[1].starts_with("ci/") {
-                assert!(root().join(pair[1]).is_file(), "workflow calls missing {}", pair[1]);
-            }
-        }
-    }
+    let elapsed = started.elapsed();
+    (child.wait_with_output().unwrap_or_else(|e| panic!("output: {e}")), elapsed)
+}
+
+fn make_dry_run(args: &[&str]) -> String {
+    let out = Command::new("make").arg("-n").args(args).current_dir(root()).output();
+    let out = out.unwrap_or_else(|e| panic!("make: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "make -n {args:?}: {text}{}", String::from_utf8_lossy(&out.stderr));
+    text
 }
 
 #[test]
 fn make_dry_run_shows_kind_config_and_nodeport_url_and_nothing_port_forwards() {
-    let out = Command::new("make").arg("-n").arg("test-e2e-gateway").current_dir(root()).output();
-    let out = out.unwrap_or_else(|e| panic!("make: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let text = make_dry_run(&["test-e2e-gateway"]);
     assert!(text.contains("KIND_CONFIG=fixtures/data/kind/kind-gateway-config.yaml"), "{text}");
     assert!(text.contains("GATEWAY_URL=http://localhost:8080"), "{text}");
     for verb in ["kind-up.sh", "deploy.sh", "test-e2e-gateway.sh"] {
         assert!(text.contains(verb), "{verb} missing from:\n{text}");
     }
     for target in
-        ["kind-up", "image", "deploy", "test-e2e-gateway", "kind-down", "bench", "test-e2e-gateway-in-cluster"]
+        ["kind-up", "image", "deploy", "test-e2e-gateway", "e2e", "kind-down", "bench", "test-e2e-gateway-in-cluster"]
     {
         assert!(make_targets().iter().any(|t| t == target), "Makefile lacks {target}");
     }
@@ -112,16 +142,51 @@ fn make_dry_run_shows_kind_config_and_nodeport_url_and_nothing_port_forwards() {
 }
 
 #[test]
+fn make_e2e_runs_one_case_on_the_current_cluster_without_setting_it_up() {
+    let text = make_dry_run(&["e2e", "CASE=dedup::repeat", "JOBS=3", "TOKEN_FILE=sa.token", "ARGS=--exact"]);
+    assert!(text.contains("bash ci/test-e2e-gateway.sh --exact"), "{text}");
+    for passed in ["CASE='dedup::repeat'", "JOBS=3", "TOKEN_FILE=sa.token", "GATEWAY_URL=http://localhost:8080"] {
+        assert!(text.contains(passed), "{passed} not passed through:\n{text}");
+    }
+    for setup in ["kind-up.sh", "image.sh", "deploy.sh", "kind create", "docker"] {
+        assert!(!text.contains(setup), "make e2e must not set the cluster up ({setup}):\n{text}");
+    }
+    assert_eq!(text.lines().filter(|l| !l.trim().is_empty()).count(), 1, "one command:\n{text}");
+}
+
+#[test]
 fn ci_scripts_pass_bash_n_and_shellcheck() {
     let scripts = ci_scripts();
-    assert!(scripts.len() >= 6, "{scripts:?}");
+    assert!(scripts.len() >= 8, "{scripts:?}");
     for script in &scripts {
         let status = Command::new("bash").arg("-n").arg(script).status();
         assert!(status.is_ok_and(|s| s.success()), "bash -n {}", script.display());
     }
+    if !support::tool_or_skip("shellcheck", "apt-get install shellcheck") {
+        return;
+    }
     let out = Command::new("shellcheck").arg("-x").args(&scripts).current_dir(root()).output();
-    let out = out.unwrap_or_else(|e| panic!("shellcheck is needed (apt-get install shellcheck): {e}"));
+    let out = out.unwrap_or_else(|e| panic!("shellcheck: {e}"));
     assert!(out.status.success(), "shellcheck:\n{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn ci_run_requires_the_tools_it_installs_and_runs_make_test() {
+    let stubs = Stubs::new();
+    let record = stubs.path().join("make.log");
+    stubs.add("make", &format!("echo \"E2E_REQUIRE_TOOLS=${{E2E_REQUIRE_TOOLS:-}} $*\" >> '{}'", record.display()));
+    stubs.add("rustup", "exit 0");
+    // Present, so .ci/run installs nothing here.
+    stubs.add("xmllint", "exit 0");
+    stubs.add("shellcheck", "exit 0");
+    stubs.add("apt-get", "echo 'apt-get must not run when the tools are present' >&2; exit 9");
+    let out = stubs.bash(".ci/run").env_remove("E2E_REQUIRE_TOOLS").output();
+    let out = out.unwrap_or_else(|e| panic!(".ci/run: {e}"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let made = std::fs::read_to_string(&record).unwrap_or_else(|e| panic!("make was not called: {e}"));
+    assert_eq!(made.trim(), "E2E_REQUIRE_TOOLS=1 test");
+    let text = read(".ci/run");
+    assert!(text.contains("libxml2-utils") && text.contains("shellcheck"), "{text}");
 }
 
 /// Renders the Job manifest the way ci/in-cluster.sh does.

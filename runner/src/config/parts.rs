@@ -13,7 +13,7 @@ use crate::cli::{Cli, FlakyResult, OrderArg};
 use crate::plan::{IgnoredMode, LabelExpr, NameFilter, Order, PartitionKind, Selection};
 
 /// Workers and where the number came from: `-j`, then `--test-threads`, then `E2E_JOBS`, then
-/// every CPU.
+/// libtest's `RUST_TEST_THREADS`, then every CPU.
 pub(super) fn jobs(cli: &Cli, env: Env<'_>) -> Result<(usize, JobsSource), ConfigError> {
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     Ok(if let Some(j) = &cli.jobs {
@@ -22,6 +22,8 @@ pub(super) fn jobs(cli: &Cli, env: Env<'_>) -> Result<(usize, JobsSource), Confi
         (parse_jobs(&t.to_string(), cpus, "--test-threads")?, JobsSource::TestThreads)
     } else if let Some(j) = env("E2E_JOBS").filter(|v| !v.is_empty()) {
         (parse_jobs(&j, cpus, "E2E_JOBS")?, JobsSource::Env)
+    } else if let Some(j) = env("RUST_TEST_THREADS").filter(|v| !v.is_empty()) {
+        (parse_jobs(&j, cpus, "RUST_TEST_THREADS")?, JobsSource::RustTestThreads)
     } else {
         (cpus, JobsSource::Cpus)
     })
@@ -118,15 +120,49 @@ pub(super) fn max_fail(cli: &Cli) -> Result<Option<usize>, ConfigError> {
     }
 }
 
-/// Whether status words are colored: `--color always|never`, else a terminal outside CI without
-/// `NO_COLOR`.
+/// Whether status words are colored: `--color always|never`; else `NO_COLOR` (set: never),
+/// `CLICOLOR_FORCE` (set and not `0`: always), `CLICOLOR=0` (never); else a terminal outside CI.
 pub(super) fn color(cli: &Cli, env: Env<'_>, terminal_outside_ci: bool) -> bool {
+    let set = |name: &str| env(name).filter(|v| !v.is_empty());
     match cli.libtest.color {
         Some(libtest_mimic::ColorSetting::Always) => true,
         Some(libtest_mimic::ColorSetting::Never) => false,
         Some(libtest_mimic::ColorSetting::Auto) | None => {
-            terminal_outside_ci && env("NO_COLOR").is_none_or(|v| v.is_empty())
+            if set("NO_COLOR").is_some() {
+                false
+            } else if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                true
+            } else if set("CLICOLOR").is_some_and(|v| v == "0") {
+                false
+            } else {
+                terminal_outside_ci
+            }
         }
+    }
+}
+
+/// Whether libtest's JSON events go to stdout. `--format json` needs `-Z unstable-options` (as
+/// libtest's does) and a run (not `--list`); `--format terse` only shapes `--list`; `--logfile`
+/// is refused rather than ignored.
+pub(super) fn format(cli: &Cli) -> Result<bool, ConfigError> {
+    if cli.libtest.logfile.is_some() {
+        return Err(ConfigError::Flag(
+            "--logfile is not supported: the runner writes JUnit (--junit) and, with --format json, libtest events on stdout"
+                .into(),
+        ));
+    }
+    match (cli.libtest.format, cli.libtest.list) {
+        (Some(FormatSetting::Json), true) => {
+            Err(ConfigError::Flag("--format json applies to runs, not to --list (use --format terse)".into()))
+        }
+        (Some(FormatSetting::Json), false) if cli.libtest.unstable_flags.is_none() => Err(ConfigError::Flag(
+            "--format json is unstable in libtest: pass -Z unstable-options with it, as libtest expects".into(),
+        )),
+        (Some(FormatSetting::Json), false) => Ok(true),
+        (Some(FormatSetting::Terse), false) => {
+            Err(ConfigError::Flag("--format terse applies to --list only; for shorter run output use -q".into()))
+        }
+        _ => Ok(false),
     }
 }
 

@@ -64,6 +64,10 @@ fn bad_values_are_rejected_with_what_is_expected() {
         (&["--shuffle", "--order", "name"], "--order"),
         (&["--fail-fast", "--max-fail", "3"], "--max-fail"),
         (&["--ignored", "--include-ignored"], "--ignored"),
+        (&["--format", "json"], "-Z unstable-options"),
+        (&["--format", "json", "-Z", "unstable-options", "--list"], "not to --list"),
+        (&["--format", "terse"], "--list only"),
+        (&["--logfile", "out.txt"], "--logfile is not supported"),
         (&["-j", "many"], "expected a whole number"),
         (&["--partition", "3/2"], "expected hash:K/N, slice:K/N or duration:K/N"),
         (&["--label-filter", "a &&"], "malformed --label-filter"),
@@ -183,4 +187,19 @@ fn token_files_must_hold_one_visible_ascii_line() {
             assert_eq!(config.token.as_deref(), Some("abc.def-ghi_"));
         }
     }
+}
+
+#[test]
+fn libtest_environment_and_color_conventions() {
+    let config = resolve(&[], &[("RUST_TEST_THREADS", "3")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((config.jobs, config.jobs_source), (3, JobsSource::RustTestThreads));
+    let config = resolve(&[], &[("RUST_TEST_THREADS", "3"), ("E2E_JOBS", "5")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((config.jobs, config.jobs_source), (5, JobsSource::Env));
+    let color = |env: &[(&str, &str)]| resolve(&[], env).map(|c| c.color).unwrap_or_else(|e| panic!("{e}"));
+    assert!(color(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!color(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]), "NO_COLOR wins");
+    assert!(!color(&[("CLICOLOR_FORCE", "0")]));
+    assert!(!color(&[("CLICOLOR", "0")]));
+    assert_eq!(resolve(&["--format", "json", "-Z", "unstable-options"], &[]).map(|c| c.json), Ok(true));
+    assert_eq!(resolve(&["--list", "--format", "terse"], &[]).map(|c| (c.json, c.terse)), Ok((false, true)));
 }

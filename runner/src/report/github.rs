@@ -119,6 +119,28 @@ pub fn emit(output: &GithubOutput, results: &[CaseResult], info: &RunInfo, wall:
     text
 }
 
+/// The GitHub sink: annotations and the step summary when the run ends.
+pub struct GithubSink {
+    output: GithubOutput,
+    junit: PathBuf,
+    out: Box<dyn std::io::Write + Send>,
+}
+
+impl GithubSink {
+    /// Annotations to `out`, the summary to `output.step_summary`.
+    pub fn new(output: GithubOutput, junit: PathBuf, out: Box<dyn std::io::Write + Send>) -> Self {
+        Self { output, junit, out }
+    }
+}
+
+impl super::Sink for GithubSink {
+    fn finish(&mut self, state: &mut super::RunState) {
+        let text = emit(&self.output, &state.results, &state.info, state.info.wall, &self.junit);
+        let _ = self.out.write_all(text.as_bytes());
+        let _ = self.out.flush();
+    }
+}
+
 fn gate_error(info: &RunInfo) -> Option<&str> {
     info.gate.as_ref().and_then(|g| g.error.as_deref())
 }

@@ -1,29 +1,28 @@
-//! The reporter: the one task that writes to the terminal. It consumes run events, shows progress
-//! (bar or lines), prints failures and the summary, and keeps the JUnit report on disk current:
-//! rewritten (atomically, `complete=false`) as cases finish, so a killed run still leaves a valid
-//! report, and written a last time when the run ends — also on gate failure, timeout or interrupt.
+//! The reporter: one task consumes the run's events and hands each to every sink (console and
+//! progress, JUnit, trace, GitHub, libtest JSON). Sinks share only the event type and the
+//! [`RunState`] the dispatcher keeps; adding a report is one new file implementing [`Sink`].
+//! This task is the only writer to the terminal.
 
 pub mod atomic;
 pub mod console;
 pub mod github;
+pub mod json;
 pub mod junit;
 mod progress;
 mod snapshots;
+mod terminal;
 pub mod trace;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use self::junit::{JunitError, RunInfo};
-use self::progress::Progress;
-use self::snapshots::Snapshots;
-use crate::events::{CaseResult, Event, Outcome};
+use crate::events::{CaseResult, Event};
 
-/// How often a pending JUnit snapshot is flushed when cases finish faster than files are written.
-const SNAPSHOT_TICK: Duration = Duration::from_millis(100);
+/// How often sinks get a tick (pending JUnit snapshots are flushed).
+const TICK: Duration = Duration::from_millis(100);
 
 /// How the reporter presents the run.
 #[derive(Clone, Debug)]
@@ -46,6 +45,8 @@ pub struct ReporterConfig {
     pub properties: Vec<(String, String)>,
     /// GitHub Actions step summary and annotations.
     pub github: github::GithubOutput,
+    /// libtest's JSON events on stdout (`--format json -Z unstable-options`).
+    pub json: bool,
 }
 
 /// What the reporter saw, for the exit code.
@@ -59,141 +60,124 @@ pub struct ReportOutcome {
     pub junit_error: Option<JunitError>,
 }
 
-/// Consumes events until `RunFinished` (or the channel closes), then writes JUnit (and the trace).
-pub async fn run(mut events: UnboundedReceiver<Event>, config: ReporterConfig) -> ReportOutcome {
-    let mut info = RunInfo {
-        properties: config.properties.clone(),
-        started_at: Some(SystemTime::now()),
-        strict_junit4: config.strict_junit4,
-        ..RunInfo::default()
+/// What the dispatcher knows about the run; every sink reads it.
+#[derive(Debug)]
+pub struct RunState {
+    /// Results of the current run of the selection, in finishing order.
+    pub results: Vec<CaseResult>,
+    /// What JUnit says about the run as a whole (gate, wall time, completeness, properties).
+    pub info: RunInfo,
+    /// Cases planned.
+    pub total: usize,
+    /// When the process entered the runner.
+    pub zero: Instant,
+    /// When the target was ready.
+    pub ready: Instant,
+    /// The final JUnit write failed (set by the JUnit sink when the run ends).
+    pub junit_error: Option<JunitError>,
+    /// Closing lines sinks leave for the console (where a report went, or why it did not).
+    pub notes: Vec<String>,
+}
+
+/// One report of the run. Every method has a default that does nothing.
+pub trait Sink: Send {
+    /// An event, after the dispatcher updated `state` with it.
+    fn event(&mut self, _event: &Event, _state: &RunState) {}
+    /// Called every [`TICK`] while no event comes.
+    fn tick(&mut self, _state: &RunState) {}
+    /// The run is over (or the channel closed); sinks finish in the order they were given.
+    fn finish(&mut self, _state: &mut RunState) {}
+}
+
+/// The sinks `config` asks for, in finishing order (reports first, so the console can say where
+/// they went).
+fn sinks(config: &ReporterConfig) -> Vec<Box<dyn Sink>> {
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(snapshots::JunitSink::new(config.junit.clone()))];
+    if let Some(path) = &config.trace {
+        sinks.push(Box::new(trace::TraceSink::new(path.clone())));
+    }
+    sinks.push(Box::new(terminal::Console::new(config, Box::new(std::io::stderr()))));
+    if config.github != github::GithubOutput::default() {
+        sinks.push(Box::new(github::GithubSink::new(
+            config.github.clone(),
+            config.junit.clone(),
+            Box::new(std::io::stderr()),
+        )));
+    }
+    if config.json {
+        sinks.push(Box::new(json::JsonSink::new(Box::new(std::io::stdout()))));
+    }
+    sinks
+}
+
+/// Consumes events until `RunFinished` (or the channel closes) and feeds every sink.
+pub async fn run(events: UnboundedReceiver<Event>, config: ReporterConfig) -> ReportOutcome {
+    let state = RunState {
+        results: Vec::new(),
+        info: RunInfo {
+            properties: config.properties.clone(),
+            started_at: Some(SystemTime::now()),
+            strict_junit4: config.strict_junit4,
+            ..RunInfo::default()
+        },
+        total: 0,
+        zero: Instant::now(),
+        ready: Instant::now(),
+        junit_error: None,
+        notes: Vec::new(),
     };
-    let mut results: Vec<CaseResult> = Vec::new();
-    let mut all_results: Vec<CaseResult> = Vec::new();
-    let mut total = 0;
-    let mut zero = Instant::now();
-    let mut ready = zero;
-    let mut progress: Option<Progress> = None;
-    let mut snapshots = Snapshots::new(config.junit.clone());
-    let mut tick = tokio::time::interval(SNAPSHOT_TICK);
+    dispatch(events, state, sinks(&config)).await
+}
+
+/// Feeds `sinks` until the run ends, then finishes them in order.
+pub async fn dispatch(
+    mut events: UnboundedReceiver<Event>,
+    mut state: RunState,
+    mut sinks: Vec<Box<dyn Sink>>,
+) -> ReportOutcome {
+    let mut tick = tokio::time::interval(TICK);
     loop {
         let event = tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => event,
-                None => break,
-            },
+            event = events.recv() => event,
             _ = tick.tick() => {
-                snapshots.flush(&results, &info);
+                sinks.iter_mut().for_each(|s| s.tick(&state));
                 continue;
             }
         };
-        match event {
-            Event::RunStarted { banner, total: planned, at, ready: target_ready } => {
-                (total, zero, ready) = (planned, at, target_ready);
-                for line in &banner {
-                    say(&progress, line);
-                }
-                if config.interactive && !config.quiet {
-                    progress = Some(Progress::new(total));
-                }
-            }
-            Event::GateFinished(gate) => {
-                match &gate.error {
-                    None => say(
-                        &progress,
-                        &format!(
-                            "health gate: {} healthy after {} attempt(s) in {:.0?}",
-                            gate.url, gate.attempts, gate.elapsed
-                        ),
-                    ),
-                    Some(error) => say(&progress, &console::printable(error)),
-                }
-                info.gate = Some(gate);
-            }
-            Event::IterationStarted { iteration } => {
-                if iteration > 1 {
-                    say(&progress, &format!("--- run {iteration} of the selection ---"));
-                    results.clear();
-                    if let Some(p) = progress.as_mut() {
-                        p.finish();
-                        *p = Progress::new(total);
-                    }
-                }
-                info.properties.retain(|(k, _)| k != "iteration");
-                info.properties.push(("iteration".to_owned(), iteration.to_string()));
-            }
-            Event::CaseStarted { name } => {
-                if let Some(p) = progress.as_mut() {
-                    p.started(&name);
-                }
-            }
-            Event::CaseRetrying { name, attempt, outcome } => {
-                let why = match outcome {
-                    Outcome::Failed { message, .. } => {
-                        console::printable(message.lines().next().unwrap_or_default()).into_owned()
-                    }
-                    Outcome::TimedOut { after } => format!("timed out after {after:?}"),
-                    _ => String::new(),
-                };
-                say(&progress, &format!("RETRY   {name}: attempt {attempt} failed: {why}"));
-            }
-            Event::CaseFinished(result) => {
-                let mut line = console::case_line(&result, results.len() + 1, total, config.color);
-                if config.show_logs && !result.outcome.is_failure() && !result.log.is_empty() {
-                    line.push('\n');
-                    line.push_str(&console::indent(&result.log));
-                }
-                match progress.as_mut() {
-                    Some(p) => p.finished(&result.name, &line),
-                    None if !config.quiet || result.outcome.is_failure() => say(&progress, &line),
-                    None => {}
-                }
-                if config.trace.is_some() {
-                    // The trace needs every attempt of every run, but not the logs.
-                    all_results.push(CaseResult { log: String::new(), ..result.clone() });
-                }
-                results.push(result);
-                info.wall = zero.elapsed();
-                snapshots.changed();
-                snapshots.flush(&results, &info);
-            }
-            Event::Stopping { reason } => say(&progress, &format!("stopping: {reason}")),
-            Event::RunFinished { wall, cut_short } => {
-                info.wall = wall;
-                info.complete = cut_short.is_none();
-                info.cut_short = cut_short;
-                break;
-            }
+        let Some(event) = event else { break };
+        let last = matches!(event, Event::RunFinished { .. });
+        update(&mut state, &event);
+        sinks.iter_mut().for_each(|s| s.event(&event, &state));
+        if last {
+            break;
         }
     }
-    if let Some(p) = &progress {
-        p.finish();
-    }
-    snapshots.close().await;
-    let junit_error = junit::write_atomic(&junit::build(&results, &info), &config.junit).err();
-    let mut text = console::failures(&results);
-    text.push_str(&console::summary(&results, info.wall));
-    match &junit_error {
-        None => text.push_str(&format!("junit: {}\n", config.junit.display())),
-        Some(e) => text.push_str(&format!("error: {e}\n")),
-    }
-    if let Some(path) = &config.trace {
-        match trace::write(&trace::build(zero, ready, info.gate.as_ref(), &all_results), path) {
-            Ok(()) => text.push_str(&format!("trace: {} (open in https://ui.perfetto.dev)\n", path.display())),
-            Err(e) => text.push_str(&format!("warning: could not write the trace to {}: {e}\n", path.display())),
-        }
-    }
-    text.push_str(&github::emit(&config.github, &results, &info, info.wall, &config.junit));
-    let _ = write!(std::io::stderr(), "{text}");
-    let gate_failed = info.gate.as_ref().is_some_and(|g| g.error.is_some());
-    ReportOutcome { results, gate_failed, junit_error }
+    sinks.iter_mut().for_each(|s| s.finish(&mut state));
+    let gate_failed = state.info.gate.as_ref().is_some_and(|g| g.error.is_some());
+    ReportOutcome { results: state.results, gate_failed, junit_error: state.junit_error }
 }
 
-/// Prints a line above the bar, or on stderr.
-fn say(progress: &Option<Progress>, line: &str) {
-    match progress {
-        Some(p) => p.println(line),
-        None => {
-            let _ = writeln!(std::io::stderr(), "{line}");
+/// What an event changes in the state every sink sees.
+fn update(state: &mut RunState, event: &Event) {
+    match event {
+        Event::RunStarted { total, at, ready, .. } => (state.total, state.zero, state.ready) = (*total, *at, *ready),
+        Event::GateFinished(gate) => state.info.gate = Some(gate.clone()),
+        Event::IterationStarted { iteration } => {
+            if *iteration > 1 {
+                state.results.clear();
+            }
+            state.info.properties.retain(|(k, _)| k != "iteration");
+            state.info.properties.push(("iteration".to_owned(), iteration.to_string()));
         }
+        Event::CaseFinished(result) => {
+            state.results.push(result.clone());
+            state.info.wall = state.zero.elapsed();
+        }
+        Event::RunFinished { wall, cut_short } => {
+            state.info.wall = *wall;
+            state.info.complete = cut_short.is_none();
+            state.info.cut_short.clone_from(cut_short);
+        }
+        Event::CaseStarted { .. } | Event::CaseRetrying { .. } | Event::Stopping { .. } => {}
     }
 }

@@ -1,56 +1,76 @@
-//! Crash-safe JUnit: while the run goes on, the report on disk is rewritten (atomically, with
-//! `complete=false`) after finished cases, on a background writer. A snapshot is built only when
-//! the writer is idle, so a fast suite costs a few writes, not one per case; pending changes are
-//! flushed on the reporter's next event or tick.
+//! The JUnit sink. While the run goes on, the report on disk is rewritten (atomically, with
+//! `complete=false`) after finished cases, on a background writer; a snapshot is built only when
+//! the writer is idle, so a fast suite costs a few writes, not one per case, and pending changes
+//! go out on the next event or tick. When the run ends the final report is written after any
+//! snapshot in flight (one lock orders the writes), and a failure is kept for the exit code.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use tokio::task::JoinHandle;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::junit::{self, RunInfo};
-use crate::events::CaseResult;
+use super::{RunState, Sink};
+use crate::events::{CaseResult, Event};
 
-/// The background writer of in-progress reports.
+/// Keeps the JUnit report at one path current.
 #[derive(Debug)]
-pub struct Snapshots {
+pub struct JunitSink {
     path: PathBuf,
     busy: Arc<AtomicBool>,
+    /// Held while a file is written; `true` once the final report is written, after which a
+    /// late snapshot writer does nothing.
+    writing: Arc<Mutex<bool>>,
     dirty: bool,
-    writer: Option<JoinHandle<()>>,
 }
 
-impl Snapshots {
-    /// Snapshots of the report at `path`.
+impl JunitSink {
+    /// Snapshots and the final report at `path`.
     pub fn new(path: PathBuf) -> Self {
-        Self { path, busy: Arc::new(AtomicBool::new(false)), dirty: false, writer: None }
-    }
-
-    /// Something changed since the last snapshot.
-    pub fn changed(&mut self) {
-        self.dirty = true;
+        Self { path, busy: Arc::new(AtomicBool::new(false)), writing: Arc::default(), dirty: false }
     }
 
     /// Writes a snapshot of `results` if something changed and the writer is idle.
-    pub fn flush(&mut self, results: &[CaseResult], info: &RunInfo) {
+    fn flush(&mut self, results: &[CaseResult], info: &RunInfo) {
         if !self.dirty || self.busy.swap(true, Ordering::AcqRel) {
             return;
         }
         self.dirty = false;
         let report = junit::build(results, info);
-        let (path, busy) = (self.path.clone(), self.busy.clone());
-        self.writer = Some(tokio::task::spawn_blocking(move || {
-            // A failed snapshot is not fatal: the final write reports errors.
-            let _ = junit::write_atomic(&report, &path);
+        let (path, busy, writing) = (self.path.clone(), self.busy.clone(), self.writing.clone());
+        tokio::task::spawn_blocking(move || {
+            let closed = writing.lock().unwrap_or_else(PoisonError::into_inner);
+            if !*closed {
+                // A failed snapshot is not fatal: the final write reports errors.
+                let _ = junit::write_atomic(&report, &path);
+            }
             busy.store(false, Ordering::Release);
-        }));
+        });
+    }
+}
+
+impl Sink for JunitSink {
+    fn event(&mut self, event: &Event, state: &RunState) {
+        if let Event::CaseFinished(_) = event {
+            self.dirty = true;
+        }
+        self.flush(&state.results, &state.info);
     }
 
-    /// Waits for the snapshot being written, so the final report is written last.
-    pub async fn close(&mut self) {
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.await;
-        }
+    fn tick(&mut self, state: &RunState) {
+        self.flush(&state.results, &state.info);
+    }
+
+    fn finish(&mut self, state: &mut RunState) {
+        // No snapshot starts after this (`busy` stays set); one being written finishes first
+        // (the lock), and one not yet started finds the report closed.
+        self.busy.store(true, Ordering::Release);
+        let mut closed = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        *closed = true;
+        state.junit_error = junit::write_atomic(&junit::build(&state.results, &state.info), &self.path).err();
+        let note = match &state.junit_error {
+            None => format!("junit: {}", self.path.display()),
+            Some(e) => format!("error: {e}"),
+        };
+        state.notes.push(note);
     }
 }

@@ -74,6 +74,37 @@ fn span(name: &str, tid: usize, ts: u64, dur: u64, outcome: &Outcome, attempt: u
     })
 }
 
+/// The trace sink: every attempt of every run of the selection (without logs), written when the
+/// run ends.
+#[derive(Debug)]
+pub struct TraceSink {
+    path: std::path::PathBuf,
+    results: Vec<CaseResult>,
+}
+
+impl TraceSink {
+    /// A trace to be written to `path`.
+    pub fn new(path: std::path::PathBuf) -> Self {
+        Self { path, results: Vec::new() }
+    }
+}
+
+impl super::Sink for TraceSink {
+    fn event(&mut self, event: &crate::events::Event, _state: &super::RunState) {
+        if let crate::events::Event::CaseFinished(result) = event {
+            self.results.push(CaseResult { log: String::new(), ..result.clone() });
+        }
+    }
+
+    fn finish(&mut self, state: &mut super::RunState) {
+        let trace = build(state.zero, state.ready, state.info.gate.as_ref(), &self.results);
+        state.notes.push(match write(&trace, &self.path) {
+            Ok(()) => format!("trace: {} (open in https://ui.perfetto.dev)", self.path.display()),
+            Err(e) => format!("warning: could not write the trace to {}: {e}", self.path.display()),
+        });
+    }
+}
+
 /// Writes the trace to `path` atomically.
 pub fn write(trace: &Value, path: &Path) -> std::io::Result<()> {
     super::atomic::write(path, &serde_json::to_vec(trace)?)

@@ -1,0 +1,209 @@
+//! The console sink: the banner, one line per finished case (above the progress bar on a
+//! terminal), retries and stops, then failures with their logs, the summary and the notes other
+//! sinks left (where the reports went). Writes to an injected `Write`, so tests read exactly what
+//! a user sees; the progress bar draws on the terminal itself.
+
+use std::io::Write;
+
+use super::progress::Progress;
+use super::{ReporterConfig, RunState, Sink, console};
+use crate::events::{Event, Outcome};
+
+/// The human-readable report on stderr.
+pub struct Console {
+    out: Box<dyn Write + Send>,
+    progress: Option<Progress>,
+    interactive: bool,
+    quiet: bool,
+    show_logs: bool,
+    color: bool,
+}
+
+impl Console {
+    /// A console writing to `out`, drawing a bar when `config.interactive` (and not quiet).
+    pub fn new(config: &ReporterConfig, out: Box<dyn Write + Send>) -> Self {
+        Self {
+            out,
+            progress: None,
+            interactive: config.interactive && !config.quiet,
+            quiet: config.quiet,
+            show_logs: config.show_logs,
+            color: config.color,
+        }
+    }
+
+    /// A line above the bar, or on the output.
+    fn say(&mut self, line: &str) {
+        match &self.progress {
+            Some(p) => p.println(line),
+            None => {
+                let _ = writeln!(self.out, "{line}");
+            }
+        }
+    }
+
+    fn case_finished(&mut self, result: &crate::events::CaseResult, state: &RunState) {
+        let mut line = console::case_line(result, state.results.len(), state.total, self.color);
+        if self.show_logs && !result.outcome.is_failure() && !result.log.is_empty() {
+            line.push('\n');
+            line.push_str(&console::indent(&result.log));
+        }
+        match self.progress.as_mut() {
+            Some(p) => p.finished(&result.name, &line),
+            None if !self.quiet || result.outcome.is_failure() => self.say(&line),
+            None => {}
+        }
+    }
+}
+
+impl Sink for Console {
+    fn event(&mut self, event: &Event, state: &RunState) {
+        match event {
+            Event::RunStarted { banner, total, .. } => {
+                for line in banner {
+                    self.say(line);
+                }
+                if self.interactive {
+                    self.progress = Some(Progress::new(*total));
+                }
+            }
+            Event::GateFinished(gate) => match &gate.error {
+                None => self.say(&format!(
+                    "health gate: {} healthy after {} attempt(s) in {:.0?}",
+                    gate.url, gate.attempts, gate.elapsed
+                )),
+                Some(error) => self.say(&console::printable(error)),
+            },
+            Event::IterationStarted { iteration } if *iteration > 1 => {
+                self.say(&format!("--- run {iteration} of the selection ---"));
+                if let Some(p) = self.progress.as_mut() {
+                    p.finish();
+                    *p = Progress::new(state.total);
+                }
+            }
+            Event::CaseStarted { name } => {
+                if let Some(p) = self.progress.as_mut() {
+                    p.started(name);
+                }
+            }
+            Event::CaseRetrying { name, attempt, outcome } => {
+                let why = match outcome {
+                    Outcome::Failed { message, .. } => {
+                        console::printable(message.lines().next().unwrap_or_default()).into_owned()
+                    }
+                    Outcome::TimedOut { after } => format!("timed out after {after:?}"),
+                    _ => String::new(),
+                };
+                self.say(&format!("RETRY   {name}: attempt {attempt} failed: {why}"));
+            }
+            Event::CaseFinished(result) => self.case_finished(result, state),
+            Event::Stopping { reason } => self.say(&format!("stopping: {reason}")),
+            Event::IterationStarted { .. } | Event::RunFinished { .. } => {}
+        }
+    }
+
+    fn finish(&mut self, state: &mut RunState) {
+        if let Some(p) = self.progress.take() {
+            p.finish();
+        }
+        let mut text = console::failures(&state.results);
+        text.push_str(&console::summary(&state.results, state.info.wall));
+        for note in &state.notes {
+            text.push_str(note);
+            text.push('\n');
+        }
+        let _ = write!(self.out, "{text}");
+        let _ = self.out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex, PoisonError};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::events::CaseResult;
+    use crate::report::junit::RunInfo;
+
+    /// A `Write` whose bytes a test can read back.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+        }
+    }
+
+    fn config(quiet: bool) -> ReporterConfig {
+        ReporterConfig {
+            junit: "j.xml".into(),
+            trace: None,
+            interactive: false,
+            quiet,
+            show_logs: false,
+            color: false,
+            strict_junit4: false,
+            properties: Vec::new(),
+            github: Default::default(),
+            json: false,
+        }
+    }
+
+    fn state(results: Vec<CaseResult>) -> RunState {
+        RunState {
+            results,
+            info: RunInfo::default(),
+            total: 2,
+            zero: Instant::now(),
+            ready: Instant::now(),
+            junit_error: None,
+            notes: vec!["junit: j.xml".into()],
+        }
+    }
+
+    fn result(name: &str, outcome: Outcome) -> CaseResult {
+        CaseResult {
+            name: name.into(),
+            area: "a".into(),
+            outcome,
+            duration: Duration::from_millis(5),
+            log: "GET /x\n".into(),
+            started: Instant::now(),
+            lane: 0,
+            retries: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn lines_then_failures_summary_and_notes_quiet_shows_only_failures() {
+        for quiet in [false, true] {
+            let out = Captured::default();
+            let mut console = Console::new(&config(quiet), Box::new(out.clone()));
+            let passed = result("a::ok", Outcome::Passed);
+            let failed =
+                result("a::bad", Outcome::Failed { message: "expected 201\u{1b}[2J".into(), kind: "assertion" });
+            let mut st = state(vec![passed.clone()]);
+            console.event(&Event::CaseFinished(passed), &st);
+            st.results.push(failed.clone());
+            console.event(&Event::CaseFinished(failed), &st);
+            console.finish(&mut st);
+            let text = out.text();
+            assert_eq!(text.contains("PASS"), !quiet, "{text}");
+            assert!(text.contains("[2/2] FAIL") && text.contains("--- a::bad ---"), "{text}");
+            assert!(!text.contains('\u{1b}'), "{text:?}");
+            assert!(text.trim_end().ends_with("junit: j.xml"), "{text}");
+        }
+    }
+}
