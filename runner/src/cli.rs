@@ -39,11 +39,12 @@ pub struct Cli {
     #[arg(long, value_name = "URL")]
     pub gateway_url: Option<String>,
 
-    /// Health URL checked once before any case [default: {gateway-url}/health].
+    /// Readiness URL checked once before any case [default: the gateway host's health listener,
+    /// http://localhost:28080/readyz for a loopback (Kind) gateway URL, else port 8081].
     #[arg(long, value_name = "URL")]
     pub health_url: Option<String>,
 
-    /// Metrics URL read by the metrics cases [default: {gateway-url}/metrics].
+    /// Metrics URL read by the metrics cases [default: the gateway host's port 9090, /metrics].
     #[arg(long, value_name = "URL")]
     pub metrics_url: Option<String>,
 

@@ -45,9 +45,9 @@ pub enum JobsSource {
 pub struct RunConfig {
     /// The gateway.
     pub target: Target,
-    /// Health URL (`None` = `{gateway}/health` once the embedded URL is known).
+    /// Readiness URL (`None` = the layout's default, see `layout`).
     pub health_url: Option<String>,
-    /// Metrics URL (`None` = `{gateway}/metrics`).
+    /// Metrics URL (`None` = the layout's default, see `layout`).
     pub metrics_url: Option<String>,
     /// Health gate deadline.
     pub health_timeout: Duration,

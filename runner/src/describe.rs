@@ -62,7 +62,11 @@ pub fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<S
     vec![
         prepared.description.clone(),
         prepared.kube_description.clone(),
-        format!("health: {} (one gate before any case, deadline {:?})", prepared.health_url, config.health_timeout),
+        format!(
+            "readiness: {} ({}; one gate before any case, deadline {:?})",
+            prepared.health_url, prepared.health_source, config.health_timeout
+        ),
+        format!("metrics: {} ({})", prepared.metrics_url, prepared.metrics_source),
         format!("workers: {} ({jobs_from})", config.jobs),
         format!(
             "cases: {} selected of {} registered ({} parallel, {} serial)",
@@ -87,14 +91,7 @@ pub fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<S
                 Repeat::UntilItFails => "until one fails".to_owned(),
             }
         ),
-        format!(
-            "token: {}",
-            match (&config.token, &prepared.double) {
-                (Some(_), _) => "from --token-file (redacted)",
-                (None, Some(_)) => "generated for the embedded double (redacted)",
-                (None, None) => "none",
-            }
-        ),
+        format!("token: {}", prepared.account.source),
         format!("junit: {}", config.junit.display()),
     ]
 }

@@ -61,8 +61,10 @@ impl HealthGate {
                 let elapsed = start.elapsed();
                 let error = format!(
                     "health gate failed: {url} was not healthy after {attempts} attempts in {elapsed:.1?} (deadline {deadline:?}); last: {last}\n\
-                     hint: is the gateway running? On Kind: is the cluster up (`make kind-up`), is the gateway deployed (`make deploy`), \
-                     and is NodePort 30080 mapped to host port 8080 (fixtures/data/kind/kind-gateway-config.yaml)? \
+                     hint: is this the gateway's readiness URL? Point the gate elsewhere with --health-url. \
+                     Is the gateway running and ready (a real Gateway stays unready until its Kubernetes API and DataStorage answer)? \
+                     On Kind: is the cluster up (`make kind-up`), is the gateway deployed (`make deploy`), and are NodePorts \
+                     30080/30180/30090 mapped to host ports 8080/28080/9090 (fixtures/data/kind/kind-gateway-config.yaml)? \
                      Raise the wait with --health-timeout.",
                     url = self.url,
                     deadline = self.deadline,

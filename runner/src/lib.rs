@@ -2,11 +2,13 @@
 //! the `gateway` test target (so `cargo test` and cargo-nextest drive the suite through the
 //! libtest-compatible CLI) and the benchmarks all enter here.
 
+pub mod account;
 pub mod cli;
 pub mod config;
 pub mod describe;
 pub mod events;
 pub mod gate;
+pub mod layout;
 pub mod merge;
 pub mod plan;
 pub mod pool;

@@ -167,7 +167,7 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
             health_url: prepared.health_url.clone(),
             metrics_url: prepared.metrics_url.clone(),
             kube: prepared.kube.clone(),
-            token: prepared.token.as_deref().map(Arc::from),
+            token: prepared.account.token.as_deref().map(Arc::from),
             controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
             run_id: String::new(),
             // The in-memory cluster of the embedded double runs no controllers; a real one does.
@@ -217,6 +217,9 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
             return Exit::NotStarted;
         }
     };
+    for problem in prepared.account.release().await {
+        eprintln!("warning: could not remove the suite's account: {problem}");
+    }
     if let Some(double) = prepared.double {
         double.shutdown().await;
     }

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use crate::account::{AccountError, SuiteAccount};
 use crate::config::{KubeMode, RunConfig, Target};
+use crate::layout;
 
 /// How long building a Kubernetes client from kubeconfig may take.
 const KUBE_CONFIG_DEADLINE: Duration = Duration::from_secs(10);
@@ -13,18 +15,22 @@ const KUBE_CONFIG_DEADLINE: Duration = Duration::from_secs(10);
 pub struct Prepared {
     /// Gateway base URL.
     pub gateway_url: String,
-    /// Health URL for the gate.
+    /// Readiness URL the gate polls (and the health cases read).
     pub health_url: String,
+    /// Where `health_url` came from.
+    pub health_source: String,
     /// Metrics URL.
     pub metrics_url: String,
+    /// Where `metrics_url` came from.
+    pub metrics_source: String,
     /// Kubernetes access for cluster cases.
     pub kube: Option<kube::Client>,
     /// One line describing the target (the banner's first line).
     pub description: String,
     /// One line describing cluster access.
     pub kube_description: String,
-    /// Bearer token the gateway expects.
-    pub token: Option<String>,
+    /// The account the cases post signals as (its token, where it came from).
+    pub account: SuiteAccount,
     /// The embedded double, kept alive for the run.
     pub double: Option<fixtures::double::RunningDouble>,
 }
@@ -40,21 +46,27 @@ pub enum TargetError {
         "--kube in-cluster: no in-cluster credentials ({0}); run inside a pod with a service account, or use --kube auto"
     )]
     InCluster(String),
+    /// The suite's account could not be made.
+    #[error(transparent)]
+    Account(#[from] AccountError),
 }
 
 /// Starts or describes the target named by `config`.
 pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
-    let (gateway_url, kube, description, kube_description, token, double) = match &config.target {
+    let namespace = fixtures::crd::CONTROLLER_NAMESPACE;
+    let (gateway_url, kube, description, kube_description, account, double) = match &config.target {
         Target::Embedded => {
-            // The embedded double runs with auth on, so the auth cases run too; the token is
-            // random per run and passed to the cases like a --token-file token would be.
-            let token = config.token.clone().unwrap_or_else(|| format!("e2e-{}", uuid::Uuid::new_v4().simple()));
+            // The embedded double runs with auth on, so the auth cases run too; the suite's
+            // account is made in its in-memory cluster as it would be in a real one.
+            let kube = fixtures::cluster::in_memory().await.map_err(|e| TargetError::Double(e.to_string()))?;
+            let account = SuiteAccount::resolve(config.token.clone(), Some(&kube), namespace).await?;
             let double_config = fixtures::double::DoubleConfig {
                 faults: config.double_faults.clone().unwrap_or_default(),
                 ..Default::default()
             };
-            let double =
-                fixtures::double::start(double_config).await.map_err(|e| TargetError::Double(e.to_string()))?;
+            let double = fixtures::double::start_with_client(double_config, kube)
+                .await
+                .map_err(|e| TargetError::Double(e.to_string()))?;
             let description = format!(
                 "target: {} (embedded gateway double, in-memory cluster; pass --gateway-url for a real gateway)",
                 double.url
@@ -64,25 +76,45 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
                 Some(double.kube.clone()),
                 description,
                 "cluster: in-memory (kube-fake-client)".to_owned(),
-                Some(token),
+                account,
                 Some(double),
             )
         }
         Target::External(url) => {
             let (kube, kube_description) = external_kube(config.kube).await?;
-            (
-                url.clone(),
-                kube,
-                format!("target: {url} (external gateway)"),
-                kube_description,
-                config.token.clone(),
-                None,
-            )
+            let account = SuiteAccount::resolve(config.token.clone(), kube.as_ref(), namespace).await?;
+            (url.clone(), kube, format!("target: {url} (external gateway)"), kube_description, account, None)
         }
     };
-    let health_url = config.health_url.clone().unwrap_or_else(|| format!("{gateway_url}/health"));
-    let metrics_url = config.metrics_url.clone().unwrap_or_else(|| format!("{gateway_url}/metrics"));
-    Ok(Prepared { gateway_url, health_url, metrics_url, kube, description, kube_description, token, double })
+    let (health, metrics) = match &double {
+        // The double has its own health and metrics listeners, as a real Gateway.
+        Some(double) => {
+            let own = |flag: &Option<String>, name: &str, base: &str, path: &str| match flag {
+                Some(url) => layout::Sourced { url: url.clone(), source: format!("from --{name}-url") },
+                None => layout::Sourced {
+                    url: format!("{base}{path}"),
+                    source: format!("the embedded double's {name} listener"),
+                },
+            };
+            (
+                own(&config.health_url, "health", &double.health_url, layout::READY_PATH),
+                own(&config.metrics_url, "metrics", &double.metrics_url, layout::METRICS_PATH),
+            )
+        }
+        None => layout::sidecar_urls(&gateway_url, config.health_url.as_deref(), config.metrics_url.as_deref()),
+    };
+    Ok(Prepared {
+        gateway_url,
+        health_url: health.url,
+        health_source: health.source,
+        metrics_url: metrics.url,
+        metrics_source: metrics.source,
+        kube,
+        description,
+        kube_description,
+        account,
+        double,
+    })
 }
 
 async fn external_kube(mode: KubeMode) -> Result<(Option<kube::Client>, String), TargetError> {

@@ -46,7 +46,7 @@ impl CtxConfig {
         let gateway_url = gateway_url.trim_end_matches('/').to_owned();
         Self {
             http,
-            health_url: format!("{gateway_url}/health"),
+            health_url: format!("{gateway_url}/readyz"),
             metrics_url: format!("{gateway_url}/metrics"),
             gateway_url,
             kube: None,
@@ -54,6 +54,16 @@ impl CtxConfig {
             controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
             run_id: "test".to_owned(),
             runs_controllers: false,
+        }
+    }
+
+    /// The same configuration with readiness and metrics on their own listeners (base URLs, as
+    /// a real Gateway and the double serve them): `{health_base}/readyz`, `{metrics_base}/metrics`.
+    pub fn with_listeners(self, health_base: &str, metrics_base: &str) -> Self {
+        Self {
+            health_url: format!("{}/readyz", health_base.trim_end_matches('/')),
+            metrics_url: format!("{}/metrics", metrics_base.trim_end_matches('/')),
+            ..self
         }
     }
 

@@ -8,7 +8,7 @@ use fixtures::payloads::Webhook;
 use futures::StreamExt;
 
 use super::batch::settle;
-use super::support::{Cleanup, FAN_OUT, cleaning_up, expect_created, pod_alert, ready_url};
+use super::support::{Cleanup, FAN_OUT, cleaning_up, expect_created, liveness_url, pod_alert};
 use crate::world::World;
 use crate::{Ctx, Failure, Response, case};
 
@@ -18,7 +18,7 @@ const BURST: usize = 50;
 /// Upstream rule: `pkg/gateway/server.go`, `pkg/shared/health/server.go` — `/healthz` answers 200
 /// `{"status":"healthy"}` (`test/e2e/gateway/07_health_readiness_test.go`).
 async fn health_answers_200_json(ctx: Ctx) -> Result<(), Failure> {
-    let answer = ctx.send(ctx.request_url(reqwest::Method::GET, &ctx.config().health_url)).await?;
+    let answer = ctx.send(ctx.request_url(reqwest::Method::GET, &liveness_url(&ctx))).await?;
     answer.expect_status(200)?;
     let body = answer.json()?;
     Failure::ensure_eq("health status field", body["status"].as_str(), Some("healthy"))
@@ -28,7 +28,7 @@ case!(health_answers_200_json, area = "health", labels = ["health"]);
 /// Upstream rule: `pkg/gateway/server.go` — `/readyz` answers 200 `{"status":"ready"}` once the
 /// gateway is ready.
 async fn ready_answers_200_json(ctx: Ctx) -> Result<(), Failure> {
-    let answer = ctx.send(ctx.request_url(reqwest::Method::GET, &ready_url(&ctx))).await?;
+    let answer = ctx.send(ctx.request_url(reqwest::Method::GET, &ctx.config().health_url)).await?;
     answer.expect_status(200)?;
     let body = answer.json()?;
     Failure::ensure_eq("readiness status field", body["status"].as_str(), Some("ready"))
@@ -57,7 +57,7 @@ async fn health_stays_200_during_signal_burst(ctx: Ctx) -> Result<(), Failure> {
         let probe = async {
             let mut seen = Vec::new();
             loop {
-                let answer = ctx.send(ctx.request_url(reqwest::Method::GET, &ctx.config().health_url)).await;
+                let answer = ctx.send(ctx.request_url(reqwest::Method::GET, &liveness_url(&ctx))).await;
                 seen.push(answer.map(|a| a.status));
                 if done.load(Ordering::SeqCst) {
                     return seen;

@@ -195,7 +195,7 @@ case!(problem_detail_never_echoes_secrets, area = "security", labels = ["securit
 
 /// Upstream rule: `pkg/shared/health/server.go` — `/healthz` needs no token.
 async fn health_needs_no_token(ctx: Ctx) -> Result<(), Failure> {
-    let answer = ctx.send(anonymous(&ctx, Method::GET, &ctx.config().health_url)).await?;
+    let answer = ctx.send(anonymous(&ctx, Method::GET, &super::support::liveness_url(&ctx))).await?;
     answer.expect_status(200)?;
     Failure::ensure_eq("health status field", answer.json()?["status"].as_str(), Some("healthy"))
 }

@@ -362,15 +362,13 @@ pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// The URL of readiness next to the health URL (`/health` → `/ready`, `/healthz` → `/readyz`).
-pub fn ready_url(ctx: &Ctx) -> String {
-    let health = &ctx.config().health_url;
-    if let Some(base) = health.strip_suffix("/healthz") {
-        format!("{base}/readyz")
-    } else if let Some(base) = health.strip_suffix("/health") {
-        format!("{base}/ready")
-    } else {
-        format!("{}/readyz", health.trim_end_matches('/'))
+/// The liveness URL on the health listener: the readiness URL the run was given (`--health-url`,
+/// `…/readyz`) with `/healthz` in its place (contract §1).
+pub fn liveness_url(ctx: &Ctx) -> String {
+    let ready = &ctx.config().health_url;
+    match ready.strip_suffix("/readyz") {
+        Some(base) => format!("{base}/healthz"),
+        None => format!("{}/healthz", ready.trim_end_matches('/')),
     }
 }
 

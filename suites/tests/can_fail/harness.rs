@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use fixtures::double::RunningDouble;
+
 use suites::{Case, CaseLog, Ctx, CtxConfig, Failure, FailureKind};
 
 /// Longest one case may take here; a wrong double must make cases fail, not hang.
 pub const CASE_DEADLINE: Duration = Duration::from_secs(30);
 /// The token the doubles of these tests accept.
-pub const TOKEN: &str = "can-fail-token";
-
 /// An HTTP client like the runner's (no proxy, bounded).
 pub fn http() -> reqwest::Client {
     fixtures::install_crypto_provider();
@@ -24,12 +24,21 @@ pub fn http() -> reqwest::Client {
 }
 
 /// What a case gets when the gateway is at `url` and the cluster is `kube`.
-pub fn ctx_config(url: &str, kube: kube::Client) -> Arc<CtxConfig> {
+pub async fn ctx_config(url: &str, kube: kube::Client, double: Option<&RunningDouble>) -> Arc<CtxConfig> {
+    let namespace = fixtures::crd::CONTROLLER_NAMESPACE;
+    let account = fixtures::credentials::SUITE_ACCOUNT;
+    fixtures::credentials::provision(&kube, namespace, account, true).await.expect("the suite's account");
+    let token = fixtures::credentials::mint_token(&kube, namespace, account).await.expect("a token");
+    let base = CtxConfig::for_gateway(http(), url);
+    let base = match double {
+        Some(double) => base.with_listeners(&double.health_url, &double.metrics_url),
+        None => base,
+    };
     Arc::new(CtxConfig {
         kube: Some(kube),
-        token: Some(Arc::from(TOKEN)),
+        token: Some(Arc::from(token.as_str())),
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
-        ..CtxConfig::for_gateway(http(), url)
+        ..base
     })
 }
 

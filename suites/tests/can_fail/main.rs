@@ -9,17 +9,16 @@ mod rewrites;
 
 use doubles::{Fault, always_ok, proxy, serve};
 use fixtures::double::{DoubleConfig, RunningDouble};
-use harness::{TOKEN, ctx_config, run_all};
+use harness::{ctx_config, run_all};
 
 async fn contract_double() -> RunningDouble {
-    let config = DoubleConfig { tokens: vec![TOKEN.to_owned()], ..DoubleConfig::default() };
-    fixtures::double::start(config).await.expect("the contract double starts")
+    fixtures::double::start(DoubleConfig::default()).await.expect("the contract double starts")
 }
 
 #[tokio::test]
 async fn every_case_passes_on_the_contract_double() {
     let double = contract_double().await;
-    let outcomes = run_all(&ctx_config(&double.url, double.kube.clone())).await;
+    let outcomes = run_all(&ctx_config(&double.url, double.kube.clone(), Some(&double)).await).await;
     assert!(outcomes.0.len() >= 80, "only {} cases registered", outcomes.0.len());
     outcomes.assert_exactly_failed(&[]);
     double.shutdown().await;
@@ -30,7 +29,7 @@ async fn every_case_passes_on_the_contract_double() {
 async fn every_case_fails_on_a_gateway_answering_200_to_everything() {
     let url = serve(always_ok()).await;
     let kube = fixtures::cluster::in_memory().await.expect("in-memory cluster");
-    let outcomes = run_all(&ctx_config(&url, kube)).await;
+    let outcomes = run_all(&ctx_config(&url, kube, None).await).await;
     let all: Vec<&str> = outcomes.0.keys().copied().collect();
     outcomes.assert_exactly_failed(&all);
 }
@@ -56,7 +55,7 @@ async fn dedup_cases_fail_on_a_gateway_that_never_deduplicates() {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::NeverDeduplicates);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone())).await;
+    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(NEEDS_DEDUPLICATION);
     double.shutdown().await;
 }
@@ -97,7 +96,7 @@ async fn validation_cases_fail_on_a_gateway_that_skips_validation() {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::SkipsValidation);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone())).await;
+    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(NEEDS_REFUSAL);
     double.shutdown().await;
 }
@@ -138,7 +137,7 @@ async fn event_metrics_case_fails_on_a_gateway_that_counts_events_as_alerts() {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::CountsEventsAsAlerts);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone())).await;
+    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(&["metrics::event_signals_are_counted"]);
     double.shutdown().await;
 }
@@ -149,7 +148,7 @@ async fn only_these_fail(fault: Fault, failing: &[&str]) {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), fault);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone())).await;
+    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(failing);
     double.shutdown().await;
 }
