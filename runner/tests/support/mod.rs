@@ -151,7 +151,7 @@ pub enum Behaviour {
 /// Body the `Garbage` fake sends.
 pub const GARBAGE: &str = "\u{1b}[31mred\u{1b}[0m nul:\u{0} cdata-end:]]> nonchar:\u{FFFE}\u{FFFF} bell:\u{7}";
 
-/// Serves readiness (`/readyz`, also `/health`) 200 and answers other paths per `behaviour`, on 127.0.0.1; returns the URL.
+/// Serves readiness (`/readyz`) and liveness (`/healthz`) 200 and answers other paths per `behaviour`, on 127.0.0.1; returns the URL.
 pub fn fake_gateway(behaviour: Behaviour) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
     let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}")));
@@ -167,7 +167,9 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour) {
     loop {
         let Some(head) = read_request(&mut stream) else { return };
         let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-        let (status, body) = if path == "/readyz" || path == "/health" {
+        let (status, body) = if path == "/readyz" {
+            ("200 OK", "{\"status\":\"ready\"}".to_owned())
+        } else if path == "/healthz" {
             ("200 OK", "{\"status\":\"healthy\"}".to_owned())
         } else {
             match behaviour {
