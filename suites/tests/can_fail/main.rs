@@ -135,9 +135,12 @@ async fn secrecy_cases_fail_on_a_gateway_that_echoes_secrets_in_details() {
 #[tokio::test]
 async fn event_metrics_case_fails_on_a_gateway_that_counts_events_as_alerts() {
     let double = contract_double().await;
-    let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::CountsEventsAsAlerts);
-    let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
+    // The wrong metrics are served by the metrics listener: the proxy stands in front of it.
+    let metrics = proxy(&double.metrics_url, double.kube.clone(), double.namespace(), Fault::CountsEventsAsAlerts);
+    let metrics_url = serve(metrics).await;
+    let config = ctx_config(&double.url, double.kube.clone(), None).await;
+    let config = std::sync::Arc::new((*config).clone().with_listeners(&double.health_url, &metrics_url));
+    let outcomes = run_all(&config).await;
     outcomes.assert_exactly_failed(&["metrics::event_signals_are_counted"]);
     double.shutdown().await;
 }
