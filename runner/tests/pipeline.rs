@@ -236,3 +236,34 @@ fn runner_job_is_an_indexed_job_against_the_gateway_service() {
     assert!(args.contains(&url), "the Job targets the Service's DNS name {url}: {args}");
     assert_eq!(job.metadata.namespace.as_deref(), Some(namespace.as_str()));
 }
+
+#[test]
+fn runner_job_may_make_every_object_the_cases_and_the_account_need() {
+    let docs = rendered_runner_job(2);
+    let role = docs.iter().find(|d| d["kind"] == "ClusterRole").unwrap_or_else(|| panic!("no ClusterRole"));
+    let rules = role["rules"].as_sequence().cloned().unwrap_or_default();
+    let allows = |group: &str, resource: &str, verb: &str| {
+        rules.iter().any(|r| {
+            let has = |key: &str, want: &str| {
+                r[key]
+                    .as_sequence()
+                    .is_some_and(|v| v.iter().any(|x| x.as_str() == Some(want) || x.as_str() == Some("*")))
+            };
+            has("apiGroups", group) && has("resources", resource) && has("verbs", verb)
+        })
+    };
+    for (group, resource) in [("", "namespaces"), ("", "pods"), ("", "nodes"), ("", "serviceaccounts")] {
+        for verb in ["create", "get", "delete"] {
+            assert!(allows(group, resource, verb), "{verb} {resource}");
+        }
+    }
+    for resource in ["deployments", "replicasets", "statefulsets", "daemonsets"] {
+        assert!(allows("apps", resource, "create") && allows("apps", resource, "list"), "{resource}");
+    }
+    assert!(allows("", "serviceaccounts/token", "create"), "minting the suite's token");
+    assert!(allows("", "services", "create"), "it grants create on services/gateway-service, so it must hold it");
+    assert!(allows("rbac.authorization.k8s.io", "clusterrolebindings", "create"));
+    assert!(allows("kubernaut.ai", "remediationrequests/status", "patch"));
+    let binding = docs.iter().find(|d| d["kind"] == "ClusterRoleBinding").unwrap_or_else(|| panic!("no binding"));
+    assert_eq!(binding["subjects"][0]["name"], "gateway-e2e-runner");
+}

@@ -12,7 +12,7 @@ use std::time::Duration;
 use fixtures::crd::{LABEL_MANAGED_BY, RemediationRequest};
 use fixtures::world as build;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ServiceAccount};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
@@ -21,6 +21,8 @@ use serde::de::DeserializeOwned;
 use crate::{Ctx, Failure, eventually};
 
 /// Longest a case waits for a controller to make a Deployment's ReplicaSet and Pods.
+/// How long a new namespace may go without its `default` ServiceAccount on a real cluster.
+const ACCOUNT_DEADLINE: Duration = Duration::from_secs(30);
 const CONTROLLER_DEADLINE: Duration = Duration::from_secs(90);
 /// How often it looks.
 const CONTROLLER_INTERVAL: Duration = Duration::from_millis(500);
@@ -76,7 +78,26 @@ impl Ctx {
         let name = self.unique(&format!("ns-{tag}"));
         let api: Api<Namespace> = Api::all(self.kube()?);
         create(self, &api, &build::namespace(&name, managed)).await?;
+        if self.config().runs_controllers {
+            self.wait_for_default_account(&name).await?;
+        }
         Ok(World { ctx: self.clone(), namespace: name })
+    }
+
+    /// Waits (bounded) until a real cluster's controllers made the `default` ServiceAccount of a
+    /// new namespace: until then its API server refuses Pods there, as upstream's helpers allow for.
+    async fn wait_for_default_account(&self, namespace: &str) -> Result<(), Failure> {
+        let api: Api<ServiceAccount> = Api::namespaced(self.kube()?, namespace);
+        eventually(ACCOUNT_DEADLINE, CONTROLLER_INTERVAL, || {
+            let api = api.clone();
+            async move {
+                match api.get_opt("default").await? {
+                    Some(_) => Ok(()),
+                    None => Err(Failure::new(format!("namespace {namespace} has no default ServiceAccount yet"))),
+                }
+            }
+        })
+        .await
     }
 
     /// The namespace `namespace`, which exists already (e.g. `default`): objects the case makes in

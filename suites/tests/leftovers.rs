@@ -13,7 +13,15 @@ use suites::{CaseLog, Ctx, CtxConfig};
 async fn a_case_world_and_its_requests_are_deleted_after_it() {
     let double = fixtures::double::start(Default::default()).await.unwrap_or_else(|e| panic!("{e}"));
     let http = reqwest::Client::builder().no_proxy().build().unwrap_or_else(|e| panic!("{e}"));
-    let config = Arc::new(CtxConfig { kube: Some(double.kube.clone()), ..CtxConfig::for_gateway(http, &double.url) });
+    let (namespace, account) = (fixtures::crd::CONTROLLER_NAMESPACE, fixtures::credentials::SUITE_ACCOUNT);
+    fixtures::credentials::provision(&double.kube, namespace, account, true).await.unwrap_or_else(|e| panic!("{e}"));
+    let token =
+        fixtures::credentials::mint_token(&double.kube, namespace, account).await.unwrap_or_else(|e| panic!("{e}"));
+    let config = Arc::new(CtxConfig {
+        kube: Some(double.kube.clone()),
+        token: Some(Arc::from(token.as_str())),
+        ..CtxConfig::for_gateway(http, &double.url)
+    });
     let log = CaseLog::default();
     let ctx = Ctx::new(config, "test::leftovers", log.clone());
     assert!(!ctx.has_leftovers());

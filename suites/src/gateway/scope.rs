@@ -60,15 +60,20 @@ case!(unmanaged_namespace_is_rejected, area = "scope", labels = ["scope"], needs
 /// Upstream rule: `pkg/shared/scope/manager.go` — the resource's own label decides before its
 /// namespace's: `managed=false` on a Pod in a managed namespace is rejected.
 async fn opted_out_pod_in_managed_namespace_is_rejected(ctx: Ctx) -> Result<(), Failure> {
-    cleaning_up(ctx, |ctx, _cleanup| async move {
+    cleaning_up(ctx, |ctx, cleanup| async move {
         let world = ctx.world("optout").await?;
         let pod = world.labelled_pod("optout-0", false).await?;
-        // The gateway reads scope labels from a cache: once it sees a Pod made later, it sees
-        // this one's label too (an earlier look would fall back to the namespace's).
-        settle(&ctx, &world).await?;
+        // The gateway reads scope labels from a cache. A Pod made later that is managed only by
+        // its own label (its namespace has none) is admitted only once that cache holds it, and
+        // then it holds this one's `false` too: a single alert after that must be rejected (an
+        // earlier look would fall back to the managed namespace and create).
+        let probe_world = ctx.world_with("optout-probe", None).await?;
+        let probe = probe_world.labelled_pod("probe-0", true).await?;
+        let probe_alert = Webhook::with_alert(pod_alert("OptOutProbe", &probe, probe_world.namespace()));
+        super::support::alert_created(&ctx, &cleanup, &probe_alert).await?;
         let webhook = Webhook::with_alert(pod_alert("OptedOut", &pod, world.namespace()));
         let resource = format!("{}:Pod:{pod}", world.namespace());
-        until_rejected(&ctx, &resource, || ctx.post_alert(&webhook)).await?;
+        expect_rejected(&ctx.post_alert(&webhook).await?, &resource)?;
         let made = rrs_about(&ctx, world.namespace()).await?;
         Failure::ensure(made.iter().all(|rr| rr.spec.target_resource.name != pod), || {
             format!("a RemediationRequest was made for the opted-out Pod {pod}")

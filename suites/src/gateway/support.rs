@@ -142,10 +142,19 @@ where
 {
     let cleanup = Arc::new(Cleanup::default());
     let result = body(ctx.clone(), cleanup.clone()).await;
-    cleanup.run(&ctx).await;
-    ctx.delete_leftovers().await;
+    let clean = async {
+        cleanup.run(&ctx).await;
+        ctx.delete_leftovers().await;
+    };
+    // A stuck API call must not turn a finished case into a timeout (the case's own deadline).
+    if tokio::time::timeout(CLEANUP_DEADLINE, clean).await.is_err() {
+        ctx.log(format!("cleanup did not finish within {CLEANUP_DEADLINE:?}; objects may be left behind"));
+    }
     result
 }
+
+/// Longest a case spends on its own cleanup.
+pub const CLEANUP_DEADLINE: Duration = Duration::from_secs(30);
 
 /// What a created (201) or duplicate (202) answer said.
 #[derive(Clone, Debug)]
