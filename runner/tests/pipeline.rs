@@ -185,7 +185,11 @@ fn ci_run_requires_the_tools_it_installs_and_runs_make_test() {
     // Present, so .ci/run installs nothing here.
     stubs.add("xmllint", "exit 0");
     stubs.add("shellcheck", "exit 0");
+    stubs.add("kubernetes-validate", "exit 0");
     stubs.add("apt-get", "echo 'apt-get must not run when the tools are present' >&2; exit 9");
+    for pip in ["pip", "pip3"] {
+        stubs.add(pip, "echo 'pip must not run when the tools are present' >&2; exit 9");
+    }
     let out = stubs.bash(".ci/run").env_remove("E2E_REQUIRE_TOOLS").output();
     let out = out.unwrap_or_else(|e| panic!(".ci/run: {e}"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -193,6 +197,7 @@ fn ci_run_requires_the_tools_it_installs_and_runs_make_test() {
     assert_eq!(made.trim(), "E2E_REQUIRE_TOOLS=1 test");
     let text = read(".ci/run");
     assert!(text.contains("libxml2-utils") && text.contains("shellcheck"), "{text}");
+    assert!(text.contains("install -q kubernetes-validate"), "{text}");
 }
 
 /// Renders the Job manifest the way ci/in-cluster.sh does.
