@@ -205,3 +205,58 @@ async fn libtest_json_on_stdout_one_event_per_line() {
     assert_eq!(Some(finished as u64), events[0]["test_count"].as_u64(), "one finish per case: {stdout}");
     assert!(events.iter().any(|e| e["event"] == "failed" && e["stdout"].is_string()));
 }
+
+/// Readiness and liveness 200; every other request gets a 500 whose chunked body never ends.
+fn endless_gateway() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}")));
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                if path.ends_with("/readyz") || path.ends_with("/healthz") {
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+                    return;
+                }
+                let _ = stream.write_all(b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n");
+                let chunk = format!("10000\r\n{}\r\n", "A".repeat(0x10000));
+                // Bounded on our side too: at most 4 GiB, or until the runner hangs up.
+                for _ in 0..65536 {
+                    if stream.write_all(chunk.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn an_endless_answer_is_cut_and_the_report_stays_small() {
+    let url = endless_gateway();
+    let (_dir, junit) = junit_path();
+    let args = ["validation::", "--gateway-url", &url, "--kube", "none", "--timeout", "30s", "-j", "2"];
+    let output = run(&[&args[..], &["--junit", &arg(&junit)]].concat()).await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{}", &stderr[..stderr.len().min(4000)]);
+    assert!(stderr.len() < 10 * 1024 * 1024, "console output {} bytes", stderr.len());
+    let size = std::fs::metadata(&junit).map(|m| m.len()).unwrap_or(u64::MAX);
+    assert!(size < 10 * 1024 * 1024, "JUnit is {size} bytes");
+    let report = read_junit(&junit);
+    let failed: Vec<_> = report
+        .test_suites
+        .iter()
+        .flat_map(|s| &s.test_cases)
+        .filter(|c| matches!(&c.status, quick_junit::TestCaseStatus::NonSuccess { .. }))
+        .collect();
+    assert!(!failed.is_empty());
+    for case in failed {
+        let timed_out = matches!(&case.status, quick_junit::TestCaseStatus::NonSuccess { ty: Some(t), .. } if t.as_str() == "timeout");
+        assert!(!timed_out, "{} waited for the endless body instead of cutting it", case.name.as_str());
+    }
+    assert_valid_junit4(&junit);
+}

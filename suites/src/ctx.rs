@@ -13,6 +13,23 @@ use crate::{CaseLog, Failure};
 
 /// Longest piece of an answer body copied into the case log.
 const LOGGED_BODY_LIMIT: usize = 2048;
+/// Most bytes of an answer body read: a gateway's answers are small; an endless or huge body is
+/// cut here (the connection dropped), so a case's memory never depends on what the target sends.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Reads at most [`MAX_BODY_BYTES`] of `answer`'s body; `true` when more was there.
+async fn read_bounded(answer: &mut reqwest::Response) -> Result<(Vec<u8>, bool), Failure> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = answer.chunk().await? {
+        let room = MAX_BODY_BYTES - bytes.len();
+        if chunk.len() > room {
+            bytes.extend_from_slice(&chunk[..room]);
+            return Ok((bytes, true));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok((bytes, false))
+}
 
 /// What the runner resolved once and every case shares.
 #[derive(Clone)]
@@ -219,12 +236,17 @@ impl Ctx {
         let line = format!("{} {}", request.method(), request.url());
         let path = request.url().path().to_owned();
         self.log(format!("-> {line}"));
-        let answer = self.config.http.execute(request).await.inspect_err(|e| self.log(format!("<- error: {e}")))?;
+        let mut answer = self.config.http.execute(request).await.inspect_err(|e| self.log(format!("<- error: {e}")))?;
         let status = answer.status().as_u16();
         let headers = answer.headers().clone();
-        let bytes = answer.bytes().await?;
+        let (bytes, cut) = read_bounded(&mut answer).await?;
+        if cut {
+            self.log(format!("<- {status} {line}: answer longer than {MAX_BODY_BYTES} bytes, the rest not read"));
+        }
         let body = String::from_utf8_lossy(&bytes).into_owned();
-        let shown: String = body.chars().take(LOGGED_BODY_LIMIT).collect();
+        // Redact the whole body before cutting the excerpt: a token across the cut must not leak.
+        let redacted = self.redact(&body);
+        let shown: String = redacted.chars().take(LOGGED_BODY_LIMIT).collect();
         self.log(format!("<- {status} {line}: {shown}"));
         if matches!(status, 201 | 207) && body.contains("remediationRequestName") {
             self.remember_created(&body);
