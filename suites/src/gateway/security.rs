@@ -268,3 +268,38 @@ async fn auth_is_checked_before_other_checks(ctx: Ctx) -> Result<(), Failure> {
     Ok(())
 }
 case!(auth_is_checked_before_other_checks, area = "security", labels = ["security"], needs_auth);
+
+/// Upstream rule: `pkg/shared/auth/middleware.go`, `k8s_auth.go` — a token TokenReview accepts
+/// whose account is not allowed `create` on `services/gateway-service`: 403 `about:blank` on
+/// both routes, the token never echoed (`test/e2e/gateway/38_auth_middleware_test.go`).
+async fn unbound_account_is_403_on_both_routes(ctx: Ctx) -> Result<(), Failure> {
+    ctx.token()?;
+    let kube = ctx.kube()?;
+    let namespace = ctx.config().controller_namespace.clone();
+    let account = ctx.unique("unbound");
+    let made = fixtures::credentials::provision(&kube, &namespace, &account, false)
+        .await
+        .map_err(|e| Failure::new(e.to_string()))?;
+    ctx.log(format!("made ServiceAccount {namespace}/{account} without the gateway-service-client binding"));
+    let checked = async {
+        let token = fixtures::credentials::mint_token(&kube, &namespace, &account)
+            .await
+            .map_err(|e| Failure::new(e.to_string()))?;
+        for path in [PROMETHEUS_PATH, KUBERNETES_EVENT_PATH] {
+            let request = anonymous(&ctx, Method::POST, &ctx.url(path))
+                .bearer_auth(&token)
+                .header("Content-Type", "application/json")
+                .body(valid_body(&ctx, "unbound"));
+            let answer = ctx.send(request).await?;
+            expect_auth_problem(&answer, 403).map_err(|f| Failure::new(format!("{path}: {}", f.message)))?;
+            Failure::ensure(!answer.body.contains(&token), || format!("{path}: the 403 answer echoes the token"))?;
+        }
+        Ok(())
+    }
+    .await;
+    for problem in fixtures::credentials::remove(&kube, &made).await {
+        ctx.log(format!("cleanup: {problem}"));
+    }
+    checked
+}
+case!(unbound_account_is_403_on_both_routes, area = "security", labels = ["security"], needs_cluster, needs_auth);
