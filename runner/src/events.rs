@@ -41,6 +41,8 @@ pub struct CaseResult {
     pub name: String,
     /// Area of the contract (JUnit classname).
     pub area: String,
+    /// Where the case is defined, `file:line` (empty when unknown).
+    pub location: String,
     /// How it ended.
     pub outcome: Outcome,
     /// Wall time of the attempt (zero when not started).

@@ -34,6 +34,7 @@ fn case() -> impl Strategy<Value = CaseResult> {
         .prop_map(|(name, area, outcome, log, retry)| CaseResult {
             name,
             area,
+            location: "suites/src/gateway/x.rs:1".into(),
             outcome,
             duration: Duration::from_millis(3),
             log,

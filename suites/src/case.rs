@@ -30,6 +30,10 @@ pub struct Case {
     pub timeout: Option<Duration>,
     /// The case body.
     pub run: CaseFn,
+    /// Source file the case is registered in (`file!()`), empty when unknown.
+    pub file: &'static str,
+    /// Line of its registration (`line!()`).
+    pub line: u32,
 }
 
 impl std::fmt::Debug for Case {
@@ -55,7 +59,21 @@ impl Case {
             ignored: false,
             timeout: None,
             run,
+            file: "",
+            line: 0,
         }
+    }
+
+    /// Sets where the case is registered (the `case!` macro passes `file!()`, `line!()`).
+    pub const fn at(mut self, file: &'static str, line: u32) -> Self {
+        self.file = file;
+        self.line = line;
+        self
+    }
+
+    /// `file:line` of the case's registration, empty when unknown.
+    pub fn location(&self) -> String {
+        if self.file.is_empty() { String::new() } else { format!("{}:{}", self.file, self.line) }
     }
 
     /// Sets the labels.
@@ -118,6 +136,7 @@ macro_rules! case {
                 |ctx| ::std::boxed::Box::pin($func(ctx)),
             )
             .labels(&[$($label),*])
+            .at(file!(), line!())
             $(.$flag($($val)?))*
         }
     };

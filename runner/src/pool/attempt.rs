@@ -75,6 +75,7 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
     CaseResult {
         name: case.name.to_owned(),
         area: case.area.to_owned(),
+        location: case.location(),
         outcome,
         duration: started.elapsed(),
         log: log.contents(),

@@ -201,6 +201,7 @@ async fn with_retries(
             return CaseResult {
                 name: case.name.to_owned(),
                 area: case.area.to_owned(),
+                location: case.location(),
                 outcome: last.outcome,
                 duration: last.duration,
                 log: last.log,
@@ -220,6 +221,7 @@ pub fn skipped(case: &Case, reason: impl Into<String>) -> CaseResult {
     CaseResult {
         name: case.name.to_owned(),
         area: case.area.to_owned(),
+        location: case.location(),
         outcome: Outcome::Skipped { reason: reason.into() },
         duration: Duration::ZERO,
         log: String::new(),

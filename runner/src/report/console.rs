@@ -66,7 +66,8 @@ pub fn failures(results: &[CaseResult]) -> String {
             Outcome::TimedOut { after } => format!("timeout: did not finish within {after:?}"),
             _ => String::new(),
         };
-        text.push_str(&format!("\n--- {} ---\n{message}\n", r.name));
+        let at = if r.location.is_empty() { String::new() } else { format!(" (at {})", r.location) };
+        text.push_str(&format!("\n--- {}{at} ---\n{message}\n", r.name));
         if !r.log.is_empty() {
             text.push_str("log:\n");
             text.push_str(&indent(&r.log));
@@ -153,6 +154,7 @@ mod tests {
         CaseResult {
             name: name.into(),
             area: "a".into(),
+            location: String::new(),
             outcome,
             duration: Duration::from_millis(ms),
             log: "GET /health\n200".into(),

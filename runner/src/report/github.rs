@@ -43,7 +43,16 @@ pub fn annotations(results: &[CaseResult]) -> Vec<String> {
     results
         .iter()
         .filter(|r| r.outcome.is_failure())
-        .map(|r| format!("::error title={}::{}", escape_property(&r.name), escape_data(&first_line(r))))
+        .map(|r| {
+            // `file=…,line=…` from the case's registration, so the annotation lands on the case.
+            let place = match r.location.rsplit_once(':') {
+                Some((file, line)) if line.parse::<u32>().is_ok() => {
+                    format!("file={},line={line},", escape_property(file))
+                }
+                _ => String::new(),
+            };
+            format!("::error {place}title={}::{}", escape_property(&r.name), escape_data(&first_line(r)))
+        })
         .collect()
 }
 
@@ -177,6 +186,7 @@ mod tests {
         CaseResult {
             name: name.into(),
             area: "a".into(),
+            location: String::new(),
             outcome,
             duration: Duration::from_millis(10),
             log: String::new(),
@@ -196,6 +206,9 @@ mod tests {
         ];
         let lines = annotations(&results);
         assert_eq!(lines.len(), 1);
+        let placed = CaseResult { location: "suites/src/gateway/x.rs:42".into(), ..results[0].clone() };
+        let with_place = annotations(&[placed]);
+        assert!(with_place[0].starts_with("::error file=suites/src/gateway/x.rs,line=42,title="), "{with_place:?}");
         let line = &lines[0];
         assert!(line.starts_with("::error title=area%3A%3Afails::assertion: got 500: 100%25 bad"), "{line}");
         assert!(!line.contains('\n') && !line.contains('\r') && !line.contains('\u{1b}'), "{line:?}");

@@ -99,6 +99,7 @@ mod tests {
         CaseResult {
             name: name.into(),
             area: "a".into(),
+            location: String::new(),
             outcome,
             duration: Duration::from_millis(250),
             log: "GET /x\n".into(),

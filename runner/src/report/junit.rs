@@ -121,7 +121,9 @@ fn test_case(result: &CaseResult, strict: bool) -> TestCase {
             // A case cut off by an interrupt did not fail its assertions: an error, as Ginkgo writes it.
             let nature = if *kind == INTERRUPTED { NonSuccessKind::Error } else { NonSuccessKind::Failure };
             let mut status = TestCaseStatus::non_success(nature);
-            status.set_message(clean(first_line(message))).set_type(*kind).set_description(clean(message));
+            let text =
+                if result.location.is_empty() { message.clone() } else { format!("{message}\nat {}", result.location) };
+            status.set_message(clean(first_line(message))).set_type(*kind).set_description(clean(&text));
             status
         }
         Outcome::TimedOut { after } => {
@@ -248,6 +250,7 @@ mod tests {
         CaseResult {
             name: name.into(),
             area: "area".into(),
+            location: String::new(),
             outcome,
             duration: Duration::from_millis(1500),
             log: log.into(),

@@ -177,6 +177,7 @@ mod tests {
         CaseResult {
             name: name.into(),
             area: "a".into(),
+            location: String::new(),
             outcome,
             duration: Duration::from_millis(5),
             log: "GET /x\n".into(),

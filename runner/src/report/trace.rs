@@ -134,6 +134,7 @@ mod tests {
         let result = CaseResult {
             name: "dedup::x".into(),
             area: "dedup".into(),
+            location: String::new(),
             outcome: Outcome::Passed,
             duration: Duration::from_millis(7),
             log: String::new(),
