@@ -16,6 +16,10 @@ PARTITION ?=
 # Bearer token for gateways with auth on (a real Kubernaut Gateway always is).
 TOKEN_FILE ?=
 SHARDS ?= 3
+# An upstream Kubernaut checkout: deploy a real Gateway (GATEWAY_IMAGE=<its image>) instead of the double.
+KUBERNAUT_DIR ?=
+# Where a real Gateway sends audit events (default: ci/lib.sh).
+DATASTORAGE_URL ?=
 # `make e2e CASE=<filter>`: the cases whose names contain the filter (libtest's substring match).
 CASE ?=
 # More runner flags for `make e2e`, e.g. ARGS="--exact --nocapture".
@@ -24,7 +28,8 @@ ARGS ?=
 TRACE ?= target/e2e/trace.json
 
 KIND_ENV = CLUSTER_NAME=$(CLUSTER_NAME) KIND_CONFIG=$(KIND_CONFIG) GATEWAY_IMAGE=$(GATEWAY_IMAGE) \
-           RUNNER_IMAGE=$(RUNNER_IMAGE) GATEWAY_URL=$(GATEWAY_URL) JUNIT=$(JUNIT) TRACE=$(TRACE)
+           RUNNER_IMAGE=$(RUNNER_IMAGE) GATEWAY_URL=$(GATEWAY_URL) JUNIT=$(JUNIT) TRACE=$(TRACE) \
+           KUBERNAUT_DIR=$(KUBERNAUT_DIR) $(if $(DATASTORAGE_URL),DATASTORAGE_URL=$(DATASTORAGE_URL))
 RUN_ENV = JOBS=$(JOBS) PARTITION=$(PARTITION) TOKEN_FILE=$(TOKEN_FILE) CASE='$(CASE)'
 
 run: ## run the gateway e2e suite on the embedded double
