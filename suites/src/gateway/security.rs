@@ -303,3 +303,41 @@ async fn unbound_account_is_403_on_both_routes(ctx: Ctx) -> Result<(), Failure> 
     checked
 }
 case!(unbound_account_is_403_on_both_routes, area = "security", labels = ["security"], needs_cluster, needs_auth);
+
+/// Upstream rule: `pkg/http/cors/cors.go` (CORS runs first on the API port) — a cross-origin
+/// request with an allowed method carries `Access-Control-Allow-Origin: *` whatever the answer,
+/// here a tokenless GET on the signal route (405) and a tokenless POST (401)
+/// (`test/e2e/gateway/18_cors_enforcement_test.go`).
+async fn cross_origin_answers_carry_allow_origin(ctx: Ctx) -> Result<(), Failure> {
+    let origin = "https://console.example.com";
+    let get = anonymous(&ctx, Method::GET, &ctx.url(PROMETHEUS_PATH)).header("Origin", origin);
+    let post = anonymous(&ctx, Method::POST, &ctx.url(PROMETHEUS_PATH))
+        .header("Origin", origin)
+        .header("Content-Type", "application/json")
+        .body(valid_body(&ctx, "cors"));
+    for (what, request, status) in [("GET", get, 405), ("POST without a token", post, 401)] {
+        let answer = ctx.send(request).await?;
+        Failure::ensure_eq(&format!("{what}: status"), answer.status, status)?;
+        Failure::ensure_eq(
+            &format!("{what}: Access-Control-Allow-Origin"),
+            answer.header("access-control-allow-origin"),
+            Some("*"),
+        )?;
+    }
+    Ok(())
+}
+case!(cross_origin_answers_carry_allow_origin, area = "security", labels = ["security"]);
+
+/// Upstream rule: `pkg/shared/health/server.go` — the health listener is a plain mux: a
+/// cross-origin request gets no CORS headers there (`test/e2e/gateway/18_cors_enforcement_test.go`).
+async fn health_listener_sends_no_cors_headers(ctx: Ctx) -> Result<(), Failure> {
+    let request = anonymous(&ctx, Method::GET, &super::support::liveness_url(&ctx))
+        .header("Origin", "https://console.example.com");
+    let answer = ctx.send(request).await?;
+    answer.expect_status(200)?;
+    Failure::ensure_eq("liveness status field", answer.json()?["status"].as_str(), Some("healthy"))?;
+    let cors: Vec<&str> =
+        answer.headers.keys().map(|k| k.as_str()).filter(|k| k.starts_with("access-control-")).collect();
+    Failure::ensure(cors.is_empty(), || format!("the health listener sent CORS headers: {cors:?}"))
+}
+case!(health_listener_sends_no_cors_headers, area = "security", labels = ["security"]);

@@ -72,6 +72,7 @@ const NEEDS_REFUSAL: &[&str] = &[
     "events::unknown_event_type_is_400",
     "ingestion::alert_about_a_missing_pod_is_400",
     "security::auth_is_checked_before_other_checks",
+    "security::cross_origin_answers_carry_allow_origin",
     "security::missing_token_is_401",
     "security::problem_detail_never_echoes_secrets",
     "security::unbound_account_is_403_on_both_routes",
