@@ -62,6 +62,21 @@ async fn empty_or_missing_alerts_is_400_problem(ctx: Ctx) -> Result<(), Failure>
 }
 case!(empty_or_missing_alerts_is_400_problem, area = "validation", labels = ["validation"]);
 
+/// Upstream rule: `adapters/prometheus_adapter.go` (the webhook does not decode) — `alerts` of
+/// the wrong JSON type (a string, an object, a number): 400 "Failed to parse batch payload"
+/// (`test/e2e/gateway/26_error_classification_test.go`).
+async fn alerts_of_the_wrong_type_are_400_problem(ctx: Ctx) -> Result<(), Failure> {
+    for alerts in [serde_json::json!("not-a-list"), serde_json::json!({ "alertname": "X" }), serde_json::json!(7)] {
+        let mut body = Webhook::with_alerts(Vec::new()).to_json();
+        body["alerts"] = alerts;
+        let answer =
+            post_raw(&ctx, PROMETHEUS_PATH, body.to_string(), Some("application/json"), &[stamp_now()]).await?;
+        expect_bad_request(&answer, BATCH_PARSE_FAILED)?;
+    }
+    Ok(())
+}
+case!(alerts_of_the_wrong_type_are_400_problem, area = "validation", labels = ["validation"]);
+
 /// Upstream rule: `adapters/prometheus_adapter.go` (`Validate`), `signal_ingestion.go` — an
 /// alert about an existing Pod without `alertname`: 400 "Signal validation failed: alertName is
 /// required".
