@@ -16,12 +16,15 @@ use crate::{Ctx, Failure, Response, case};
 const BURST: usize = 50;
 
 /// Upstream rule: `pkg/gateway/server.go`, `pkg/shared/health/server.go` — `/healthz` answers 200
-/// `{"status":"healthy"}` (`test/e2e/gateway/07_health_readiness_test.go`).
+/// `{"status":"healthy","timestamp":...}` (`test/e2e/gateway/07_health_readiness_test.go`).
 async fn health_answers_200_json(ctx: Ctx) -> Result<(), Failure> {
     let answer = ctx.send(ctx.request_url(reqwest::Method::GET, &liveness_url(&ctx))).await?;
     answer.expect_status(200)?;
     let body = answer.json()?;
-    Failure::ensure_eq("health status field", body["status"].as_str(), Some("healthy"))
+    Failure::ensure_eq("health status field", body["status"].as_str(), Some("healthy"))?;
+    // `timestamp` is the time of the answer (`test/e2e/gateway/30_observability_test.go`).
+    let stamp = body["timestamp"].as_str().ok_or_else(|| Failure::new(format!("no string timestamp: {body}")))?;
+    super::support::parse_time("health timestamp", stamp).map(|_| ())
 }
 case!(health_answers_200_json, area = "health", labels = ["health"]);
 
