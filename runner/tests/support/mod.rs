@@ -170,7 +170,7 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour) {
         let (status, body) = if path == "/readyz" {
             ("200 OK", "{\"status\":\"ready\"}".to_owned())
         } else if path == "/healthz" {
-            ("200 OK", "{\"status\":\"healthy\"}".to_owned())
+            ("200 OK", "{\"status\":\"healthy\",\"timestamp\":\"2026-01-01T00:00:00Z\"}".to_owned())
         } else {
             match behaviour {
                 Behaviour::Hang => {
