@@ -148,7 +148,15 @@ async fn sigint_mid_run_exits_130_with_valid_junit() {
     };
     let cases: Vec<_> = report.test_suites.iter().flat_map(|s| s.test_cases.iter()).collect();
     assert!(cases.iter().any(|c| c.name.as_str() == "run" && cut_off(c)), "{report:#?}");
-    assert!(cases.iter().filter(|c| cut_off(c)).count() > 1, "{report:#?}");
+    // Cases running at the signal (if any had started) are interrupted errors too; the pool's
+    // tests pin that deterministically. None may have passed: every signal hangs.
+    assert!(
+        cases
+            .iter()
+            .filter(|c| c.classname.as_ref().is_some_and(|k| k.as_str() == "validation"))
+            .all(|c| !matches!(c.status, TestCaseStatus::Success { .. })),
+        "{report:#?}"
+    );
     assert!(report.errors > 0);
     assert_valid_junit4(&junit);
 }
