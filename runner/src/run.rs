@@ -172,6 +172,7 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
             run_id: String::new(),
             // The in-memory cluster of the embedded double runs no controllers; a real one does.
             runs_controllers: prepared.double.is_none(),
+            datastorage_url: prepared.datastorage_url.clone(),
         };
         let pool_config = PoolConfig {
             jobs: config.jobs,

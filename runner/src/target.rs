@@ -1,6 +1,7 @@
 //! The system under test for this run: either the embedded gateway double (started in-process on
-//! loopback, with its in-memory cluster) or a deployed gateway, plus the Kubernetes client the
-//! cluster cases read through.
+//! loopback, with its in-memory cluster and a DataStorage double it sends audit events to and
+//! whose readiness it follows) or a deployed gateway, plus the Kubernetes client the cluster cases
+//! read through.
 
 use std::time::Duration;
 
@@ -31,8 +32,47 @@ pub struct Prepared {
     pub kube_description: String,
     /// The account the cases post signals as (its token, where it came from).
     pub account: SuiteAccount,
-    /// The embedded double, kept alive for the run.
-    pub double: Option<fixtures::double::RunningDouble>,
+    /// DataStorage base URL the audit cases read events from (the embedded one; none for an
+    /// external gateway).
+    pub datastorage_url: Option<String>,
+    /// The embedded double and its DataStorage, kept alive for the run.
+    pub double: Option<Embedded>,
+}
+
+/// The embedded gateway double and the DataStorage double it sends audit events to.
+pub struct Embedded {
+    /// The gateway double.
+    pub gateway: fixtures::double::RunningDouble,
+    /// The DataStorage double (audit events, the gateway's DataStorage readiness).
+    pub datastorage: fixtures::datastorage::RunningDataStorage,
+}
+
+impl Embedded {
+    /// Stops the gateway (which sends its queued audit events), then DataStorage.
+    pub async fn shutdown(self) {
+        self.gateway.shutdown().await;
+        self.datastorage.shutdown().await;
+    }
+
+    /// Starts DataStorage on loopback, then the gateway double pointed at it.
+    async fn start(config: &RunConfig, kube: kube::Client) -> Result<Self, TargetError> {
+        let datastorage = fixtures::datastorage::start(fixtures::datastorage::DataStorageConfig::default())
+            .await
+            .map_err(|e| TargetError::DataStorage(e.to_string()))?;
+        let double_config = fixtures::double::DoubleConfig {
+            faults: config.double_faults.clone().unwrap_or_default(),
+            datastorage_ready_url: Some(datastorage.ready_url()),
+            datastorage_url: Some(datastorage.url.clone()),
+            ..Default::default()
+        };
+        match fixtures::double::start_with_client(double_config, kube).await {
+            Ok(gateway) => Ok(Self { gateway, datastorage }),
+            Err(e) => {
+                datastorage.shutdown().await;
+                Err(TargetError::Double(e.to_string()))
+            }
+        }
+    }
 }
 
 /// Could not set up the target.
@@ -41,6 +81,11 @@ pub enum TargetError {
     /// The embedded double did not start.
     #[error("could not start the embedded gateway double: {0}; pass --gateway-url to test a deployed gateway instead")]
     Double(String),
+    /// The embedded DataStorage double did not start.
+    #[error(
+        "could not start the embedded DataStorage double: {0}; pass --gateway-url to test a deployed gateway instead"
+    )]
+    DataStorage(String),
     /// In-cluster credentials were asked for and are not there.
     #[error(
         "--kube in-cluster: no in-cluster credentials ({0}); run inside a pod with a service account, or use --kube auto"
@@ -60,25 +105,18 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
             // account is made in its in-memory cluster as it would be in a real one.
             let kube = fixtures::cluster::in_memory().await.map_err(|e| TargetError::Double(e.to_string()))?;
             let account = SuiteAccount::resolve(config.token.clone(), Some(&kube), namespace).await?;
-            let double_config = fixtures::double::DoubleConfig {
-                faults: config.double_faults.clone().unwrap_or_default(),
-                ..Default::default()
-            };
-            let double = fixtures::double::start_with_client(double_config, kube)
-                .await
-                .map_err(|e| TargetError::Double(e.to_string()))?;
+            let embedded = Embedded::start(config, kube).await?;
+            let double = &embedded.gateway;
             let description = format!(
                 "target: {} (embedded gateway double, in-memory cluster; pass --gateway-url for a real gateway)",
                 double.url
             );
-            (
-                double.url.clone(),
-                Some(double.kube.clone()),
-                description,
-                "cluster: in-memory (kube-fake-client)".to_owned(),
-                account,
-                Some(double),
-            )
+            let kube_description = format!(
+                "cluster: in-memory (kube-fake-client); datastorage: {} (embedded DataStorage double: audit events, \
+                 gateway readiness)",
+                embedded.datastorage.url
+            );
+            (double.url.clone(), Some(double.kube.clone()), description, kube_description, account, Some(embedded))
         }
         Target::External(url) => {
             let (kube, kube_description) = external_kube(config.kube).await?;
@@ -86,7 +124,8 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
             (url.clone(), kube, format!("target: {url} (external gateway)"), kube_description, account, None)
         }
     };
-    let (health, metrics) = match &double {
+    let datastorage_url = double.as_ref().map(|embedded| embedded.datastorage.url.clone());
+    let (health, metrics) = match double.as_ref().map(|embedded| &embedded.gateway) {
         // The double has its own health and metrics listeners, as a real Gateway.
         Some(double) => {
             let own = |flag: &Option<String>, name: &str, base: &str, path: &str| match flag {
@@ -113,6 +152,7 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
         description,
         kube_description,
         account,
+        datastorage_url,
         double,
     })
 }

@@ -53,6 +53,9 @@ pub struct CtxConfig {
     /// Whether the cluster runs controllers (a real cluster: a Deployment makes its ReplicaSet and
     /// Pods) or not (the in-memory cluster: the suite creates every level itself).
     pub runs_controllers: bool,
+    /// DataStorage base URL the gateway sends its audit events to, when the run knows it (the
+    /// audit cases read events back from it and skip without it).
+    pub datastorage_url: Option<String>,
 }
 
 impl CtxConfig {
@@ -71,6 +74,7 @@ impl CtxConfig {
             controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
             run_id: "test".to_owned(),
             runs_controllers: false,
+            datastorage_url: None,
         }
     }
 
@@ -105,6 +109,7 @@ impl std::fmt::Debug for CtxConfig {
             .field("controller_namespace", &self.controller_namespace)
             .field("run_id", &self.run_id)
             .field("runs_controllers", &self.runs_controllers)
+            .field("datastorage_url", &self.datastorage_url)
             .finish()
     }
 }
