@@ -1,5 +1,6 @@
 //! The gateway cases, one file per area of the contract, plus the helpers they share.
 
+pub mod audit;
 pub mod batch;
 pub mod dedup;
 pub mod events;

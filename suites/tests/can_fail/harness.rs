@@ -34,7 +34,18 @@ pub async fn ctx_config(url: &str, kube: kube::Client, double: Option<&RunningDo
         Some(double) => base.with_listeners(&double.health_url, &double.metrics_url),
         None => base,
     };
+    // The audit cases read the double's DataStorage; a stand-in gateway gets an empty one.
+    let datastorage_url = match double.and_then(RunningDouble::datastorage_url) {
+        Some(url) => url.to_owned(),
+        None => {
+            let empty = fixtures::datastorage::start(Default::default()).await.expect("the DataStorage double starts");
+            let url = empty.url.clone();
+            std::mem::forget(empty);
+            url
+        }
+    };
     Arc::new(CtxConfig {
+        datastorage_url: Some(datastorage_url),
         kube: Some(kube),
         token: Some(Arc::from(token.as_str())),
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),

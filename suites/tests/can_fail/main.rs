@@ -11,8 +11,13 @@ use doubles::{Fault, always_ok, proxy, serve};
 use fixtures::double::{DoubleConfig, RunningDouble};
 use harness::{ctx_config, run_all};
 
+/// The contract double, sending its audit events to a DataStorage double of its own (left
+/// running until the test's runtime ends).
 async fn contract_double() -> RunningDouble {
-    fixtures::double::start(DoubleConfig::default()).await.expect("the contract double starts")
+    let datastorage = fixtures::datastorage::start(Default::default()).await.expect("the DataStorage double starts");
+    let config = DoubleConfig { datastorage_url: Some(datastorage.url.clone()), ..DoubleConfig::default() };
+    std::mem::forget(datastorage);
+    fixtures::double::start(config).await.expect("the contract double starts")
 }
 
 #[tokio::test]
@@ -36,6 +41,8 @@ async fn every_case_fails_on_a_gateway_answering_200_to_everything() {
 
 /// The cases that need a repeat to be a duplicate.
 const NEEDS_DEDUPLICATION: &[&str] = &[
+    "audit::alert_events_carry_payload_labels_and_annotations",
+    "audit::repeat_is_audited_as_deduplicated_with_count",
     "dedup::alert_and_event_about_one_resource_are_one_incident",
     "dedup::blocked_phase_stays_duplicate",
     "dedup::concurrent_repeats_make_no_second_request",
@@ -143,7 +150,7 @@ async fn event_metrics_case_fails_on_a_gateway_that_counts_events_as_alerts() {
     // The wrong metrics are served by the metrics listener: the proxy stands in front of it.
     let metrics = proxy(&double.metrics_url, double.kube.clone(), double.namespace(), Fault::CountsEventsAsAlerts);
     let metrics_url = serve(metrics).await;
-    let config = ctx_config(&double.url, double.kube.clone(), None).await;
+    let config = ctx_config(&double.url, double.kube.clone(), Some(&double)).await;
     let config = std::sync::Arc::new((*config).clone().with_listeners(&double.health_url, &metrics_url));
     let outcomes = run_all(&config).await;
     outcomes.assert_exactly_failed(&["metrics::event_signals_are_counted"]);
@@ -194,7 +201,12 @@ async fn scope_cases_fail_on_a_gateway_that_ignores_scope() {
 async fn severity_cases_fail_on_a_gateway_that_normalizes_severity() {
     only_these_fail(
         Fault::NormalizesSeverity,
-        &["ingestion::severity_is_passed_through", "metrics::received_counter_grows"],
+        // The audit case sees the rewritten alert's labels in the event.
+        &[
+            "audit::alert_events_carry_payload_labels_and_annotations",
+            "ingestion::severity_is_passed_through",
+            "metrics::received_counter_grows",
+        ],
     )
     .await;
 }
