@@ -58,6 +58,22 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// A finished result for tests of the sinks.
+    #[cfg(test)]
+    pub fn sample(name: &str, outcome: Outcome, duration: Duration, log: &str) -> Self {
+        Self {
+            name: name.into(),
+            area: "a".into(),
+            location: String::new(),
+            outcome,
+            duration,
+            log: log.into(),
+            started: Instant::now(),
+            lane: 0,
+            retries: Vec::new(),
+        }
+    }
+
     /// Passed after failing at least once.
     pub fn is_flaky(&self) -> bool {
         self.outcome == Outcome::Passed && !self.retries.is_empty()

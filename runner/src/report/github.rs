@@ -183,17 +183,7 @@ mod tests {
     use super::*;
 
     fn result(name: &str, outcome: Outcome) -> CaseResult {
-        CaseResult {
-            name: name.into(),
-            area: "a".into(),
-            location: String::new(),
-            outcome,
-            duration: Duration::from_millis(10),
-            log: String::new(),
-            started: std::time::Instant::now(),
-            lane: 0,
-            retries: Vec::new(),
-        }
+        CaseResult::sample(name, outcome, Duration::from_millis(10), "")
     }
 
     const HOSTILE: &str = "got 500: 100% bad\r\n::add-mask::x\n::error::fake, title: y\u{1b}[2J";

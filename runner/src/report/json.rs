@@ -96,17 +96,7 @@ mod tests {
     use super::*;
 
     fn result(name: &str, outcome: Outcome) -> CaseResult {
-        CaseResult {
-            name: name.into(),
-            area: "a".into(),
-            location: String::new(),
-            outcome,
-            duration: Duration::from_millis(250),
-            log: "GET /x\n".into(),
-            started: std::time::Instant::now(),
-            lane: 0,
-            retries: Vec::new(),
-        }
+        CaseResult::sample(name, outcome, Duration::from_millis(250), "GET /x\n")
     }
 
     #[test]

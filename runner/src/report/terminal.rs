@@ -174,17 +174,7 @@ mod tests {
     }
 
     fn result(name: &str, outcome: Outcome) -> CaseResult {
-        CaseResult {
-            name: name.into(),
-            area: "a".into(),
-            location: String::new(),
-            outcome,
-            duration: Duration::from_millis(5),
-            log: "GET /x\n".into(),
-            started: Instant::now(),
-            lane: 0,
-            retries: Vec::new(),
-        }
+        CaseResult::sample(name, outcome, Duration::from_millis(5), "GET /x\n")
     }
 
     #[test]
