@@ -114,8 +114,9 @@ async fn a_reached_suite_timeout_is_red_in_the_report_too() {
     assert_valid_junit4(&junit);
 }
 
-/// Answers readiness and health 200, everything else 500 with `body` (keep-alive, HTTP/1.1).
-fn hostile_gateway(body: &'static str) -> String {
+/// A loopback server reading one request per connection and handing its path and the stream to
+/// `answer`; returns its URL.
+fn path_server(answer: fn(&str, &mut std::net::TcpStream, &'static str), body: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
     let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}")));
     std::thread::spawn(move || {
@@ -125,18 +126,29 @@ fn hostile_gateway(body: &'static str) -> String {
                 let n = stream.read(&mut buf).unwrap_or(0);
                 let head = String::from_utf8_lossy(&buf[..n]).into_owned();
                 let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let (status, body) = if path.ends_with("/health") || path.ends_with("/readyz") {
-                    ("200 OK", "{}")
-                } else {
-                    ("500 Oops", body)
-                };
-                let answer =
-                    format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-                let _ = stream.write_all(answer.as_bytes());
+                answer(&path, &mut stream, body);
             });
         }
     });
     url
+}
+
+/// Whether `path` is the health listener's (readiness or liveness).
+fn is_health(path: &str) -> bool {
+    path.ends_with("/health") || path.ends_with("/healthz") || path.ends_with("/readyz")
+}
+
+/// Answers readiness and health 200, everything else 500 with `body`.
+fn hostile_gateway(body: &'static str) -> String {
+    path_server(
+        |path, stream, body| {
+            let (status, body) = if is_health(path) { ("200 OK", "{}") } else { ("500 Oops", body) };
+            let answer =
+                format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let _ = stream.write_all(answer.as_bytes());
+        },
+        body,
+    )
 }
 
 #[tokio::test]
@@ -209,31 +221,23 @@ async fn libtest_json_on_stdout_one_event_per_line() {
 
 /// Readiness and liveness 200; every other request gets a 500 whose chunked body never ends.
 fn endless_gateway() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
-    let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}")));
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 65536];
-                let n = stream.read(&mut buf).unwrap_or(0);
-                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-                let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                if path.ends_with("/readyz") || path.ends_with("/healthz") {
-                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    path_server(
+        |path, stream, _| {
+            if is_health(path) {
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+                return;
+            }
+            let _ = stream.write_all(b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n");
+            let chunk = format!("10000\r\n{}\r\n", "A".repeat(0x10000));
+            // Bounded on our side too: at most 4 GiB, or until the runner hangs up.
+            for _ in 0..65536 {
+                if stream.write_all(chunk.as_bytes()).is_err() {
                     return;
                 }
-                let _ = stream.write_all(b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n");
-                let chunk = format!("10000\r\n{}\r\n", "A".repeat(0x10000));
-                // Bounded on our side too: at most 4 GiB, or until the runner hangs up.
-                for _ in 0..65536 {
-                    if stream.write_all(chunk.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    url
+            }
+        },
+        "",
+    )
 }
 
 #[tokio::test]
