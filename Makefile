@@ -7,7 +7,10 @@ CLUSTER_NAME ?= gateway-e2e
 KIND_CONFIG ?= fixtures/data/kind/kind-gateway-config.yaml
 # Kind maps the gateway Service's NodePort 30080 to this host port: every worker shares it.
 GATEWAY_URL ?= http://localhost:8080
-GATEWAY_IMAGE ?= kubernaut-gateway-double:e2e
+# The doubles' image (gateway double + DataStorage double, fixtures/Dockerfile); GATEWAY_IMAGE
+# names a real Kubernaut Gateway's image instead of the double (with KUBERNAUT_DIR).
+DOUBLE_IMAGE ?= kubernaut-gateway-double:e2e
+GATEWAY_IMAGE ?= $(DOUBLE_IMAGE)
 RUNNER_IMAGE ?= gateway-e2e-runner:e2e
 JUNIT ?= target/e2e/junit.xml
 # Workers: all CPUs unless JOBS is set. PARTITION (e.g. slice:1/3) runs one shard.
@@ -27,7 +30,7 @@ ARGS ?=
 # Chrome trace of the run; collected with the other failure artifacts.
 TRACE ?= target/e2e/trace.json
 
-KIND_ENV = CLUSTER_NAME=$(CLUSTER_NAME) KIND_CONFIG=$(KIND_CONFIG) GATEWAY_IMAGE=$(GATEWAY_IMAGE) \
+KIND_ENV = CLUSTER_NAME=$(CLUSTER_NAME) KIND_CONFIG=$(KIND_CONFIG) GATEWAY_IMAGE=$(GATEWAY_IMAGE) DOUBLE_IMAGE=$(DOUBLE_IMAGE) \
            RUNNER_IMAGE=$(RUNNER_IMAGE) GATEWAY_URL=$(GATEWAY_URL) JUNIT=$(JUNIT) TRACE=$(TRACE) \
            KUBERNAUT_DIR=$(KUBERNAUT_DIR) $(if $(DATASTORAGE_URL),DATASTORAGE_URL=$(DATASTORAGE_URL))
 RUN_ENV = JOBS=$(JOBS) PARTITION=$(PARTITION) TOKEN_FILE=$(TOKEN_FILE) CASE='$(CASE)'
@@ -53,7 +56,7 @@ bench: ## measured numbers, written to BENCHMARKS.md
 kind-up: ## create the Kind cluster (idempotent)
 	$(KIND_ENV) bash ci/kind-up.sh
 
-image: ## build the gateway double's image
+image: ## build the doubles' image (gateway double + DataStorage double)
 	$(KIND_ENV) bash ci/image.sh double
 
 runner-image: ## build the runner's image (for the in-cluster Indexed Job)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # After a failed Kind run: gathers what a reader needs to debug it into $ARTIFACTS_DIR
-# (target/e2e/artifacts): the gateway pods' logs (current and previous container), their
-# description, every event in the cluster, the RemediationRequests in $NAMESPACE, `kind export
-# logs` and the runner's trace. Every command is cut at ARTIFACT_TIMEOUT and every file at
-# ARTIFACT_MAX_BYTES; what each command did is listed in index.txt. Never fails: it runs after a
-# failure and must not replace that failure's exit status.
+# (target/e2e/artifacts): the gateway pods' logs (current and previous container) and the
+# DataStorage double's, the gateway pods' description, every event in the cluster, the
+# RemediationRequests in $NAMESPACE, `kind export logs` and the runner's trace. Every command is
+# cut at ARTIFACT_TIMEOUT and every file at ARTIFACT_MAX_BYTES; what each command did is listed
+# in index.txt. Never fails: it runs after a failure and must not replace that failure's exit
+# status.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 set +e +o pipefail
@@ -14,6 +15,7 @@ STEP_TIMEOUT="${ARTIFACT_TIMEOUT:-60s}"
 MAX_BYTES="${ARTIFACT_MAX_BYTES:-4194304}"
 TRACE="${TRACE:-$ROOT/target/e2e/trace.json}"
 GATEWAY_SELECTOR="${GATEWAY_SELECTOR:-app.kubernetes.io/name=gateway}"
+DATASTORAGE_SELECTOR="${DATASTORAGE_SELECTOR:-app.kubernetes.io/name=data-storage}"
 export KUBECONFIG="$KUBECONFIG_PATH"
 
 mkdir -p "$OUT" || { log "cannot create $OUT: no artifacts"; exit 0; }
@@ -46,6 +48,7 @@ capture gateway-pods.txt kubectl -n "$NAMESPACE" get pods -o wide
 capture gateway-describe.txt kubectl -n "$NAMESPACE" describe pods -l "$GATEWAY_SELECTOR"
 capture gateway.log kubectl -n "$NAMESPACE" logs -l "$GATEWAY_SELECTOR" --all-containers --prefix --timestamps --tail=-1
 capture gateway-previous.log kubectl -n "$NAMESPACE" logs -l "$GATEWAY_SELECTOR" --all-containers --prefix --timestamps --tail=-1 --previous
+capture datastorage.log kubectl -n "$NAMESPACE" logs -l "$DATASTORAGE_SELECTOR" --all-containers --prefix --timestamps --tail=-1
 capture events.txt kubectl get events -A --sort-by=.lastTimestamp
 capture remediationrequests.yaml kubectl get remediationrequests -n "$NAMESPACE" -o yaml
 capture kind-export.txt kind export logs "$OUT/kind" --name "$CLUSTER_NAME"

@@ -48,6 +48,13 @@ pub struct Cli {
     #[arg(long, value_name = "URL")]
     pub metrics_url: Option<String>,
 
+    /// DataStorage the gateway sends audit events to, read back by the audit cases (env
+    /// E2E_DATASTORAGE_URL) [default: the embedded target's own; http://localhost:18091, Kind's
+    /// host port of the DataStorage double, for a gateway at localhost:8080 when it answers;
+    /// else none and the audit cases skip].
+    #[arg(long, value_name = "URL")]
+    pub datastorage_url: Option<String>,
+
     /// How long the health gate waits for 200, e.g. 30s, 2m.
     #[arg(long, value_name = "DURATION", value_parser = parse_run_duration, allow_hyphen_values = true)]
     pub health_timeout: Option<std::time::Duration>,

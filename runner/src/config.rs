@@ -49,6 +49,9 @@ pub struct RunConfig {
     pub health_url: Option<String>,
     /// Metrics URL (`None` = the layout's default, see `layout`).
     pub metrics_url: Option<String>,
+    /// DataStorage URL for the audit cases, from `--datastorage-url` or `E2E_DATASTORAGE_URL`
+    /// (`None` = the layout's default, see `layout`).
+    pub datastorage_url: Option<(String, &'static str)>,
     /// Health gate deadline.
     pub health_timeout: Duration,
     /// Cases in flight.
@@ -192,6 +195,7 @@ impl RunConfig {
         };
         let health_url = cli.health_url.as_deref().map(|u| check_url("--health-url", u)).transpose()?;
         let metrics_url = cli.metrics_url.as_deref().map(|u| check_url("--metrics-url", u)).transpose()?;
+        let datastorage_url = parts::datastorage_url(&cli, env, &target)?;
         let (jobs, jobs_source) = parts::jobs(&cli, env)?;
         let junit = parts::report_paths(&cli, env)?;
         let token = cli.token_file.as_deref().map(read_token).transpose()?;
@@ -216,6 +220,7 @@ impl RunConfig {
             target,
             health_url,
             metrics_url,
+            datastorage_url,
             health_timeout: plain.health_timeout.unwrap_or(DEFAULT_HEALTH_TIMEOUT),
             jobs,
             jobs_source,

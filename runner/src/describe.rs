@@ -67,6 +67,10 @@ pub fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<S
             prepared.health_url, prepared.health_source, config.health_timeout
         ),
         format!("metrics: {} ({})", prepared.metrics_url, prepared.metrics_source),
+        match &prepared.datastorage_url {
+            Some(url) => format!("datastorage: {url} ({})", prepared.datastorage_source),
+            None => format!("datastorage: {}", prepared.datastorage_source),
+        },
         format!("workers: {} ({jobs_from})", config.jobs),
         format!(
             "cases: {} selected of {} registered ({} parallel, {} serial)",

@@ -15,6 +15,8 @@ pub const KIND_METRICS_PORT: u16 = 9090;
 pub const SERVICE_HEALTH_PORT: u16 = 8081;
 /// The metrics listener's port on the Service and the container.
 pub const SERVICE_METRICS_PORT: u16 = 9090;
+/// Host port Kind maps to the DataStorage double's NodePort (30081).
+pub const KIND_DATASTORAGE_PORT: u16 = fixtures::manifests::DATASTORAGE_HOST_PORT;
 
 /// A URL and the rule (or flag) it came from, for the banner.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,10 +37,7 @@ pub const API_PORT: u16 = 8080;
 /// are taken from the API listener itself, and the banner says so.
 pub fn sidecar_urls(gateway_url: &str, health_flag: Option<&str>, metrics_flag: Option<&str>) -> (Sourced, Sourced) {
     let parsed = reqwest::Url::parse(gateway_url).ok();
-    let loopback = parsed.as_ref().and_then(|u| u.host_str()).is_some_and(|host| {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-    });
+    let loopback = parsed.as_ref().and_then(|u| u.host_str()).is_some_and(is_loopback);
     let api_port = parsed.as_ref().and_then(reqwest::Url::port_or_known_default);
     let (ports, layout) = match (api_port == Some(API_PORT), loopback) {
         (true, true) => {
@@ -66,9 +65,45 @@ pub fn sidecar_urls(gateway_url: &str, health_flag: Option<&str>, metrics_flag: 
     )
 }
 
+/// Where the audit cases read the gateway's events when no flag names a DataStorage: for an API
+/// listener on port 8080 of a loopback host (Kind's host mapping), the DataStorage double's host
+/// port 18091 on the same host; else nowhere known (`None`). A default is only a guess: the
+/// caller checks it answers before using it.
+pub fn kind_datastorage_url(gateway_url: &str) -> Option<Sourced> {
+    let parsed = reqwest::Url::parse(gateway_url).ok()?;
+    let kind = parsed.port_or_known_default() == Some(API_PORT) && parsed.host_str().is_some_and(is_loopback);
+    kind.then(|| {
+        let mut url = parsed.clone();
+        let _ = url.set_port(Some(KIND_DATASTORAGE_PORT));
+        url.set_path("");
+        Sourced {
+            url: url.as_str().trim_end_matches('/').to_owned(),
+            source: "default: Kind host port of the DataStorage double for a gateway at localhost:8080; change \
+                     with --datastorage-url"
+                .to_owned(),
+        }
+    })
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn datastorage_defaults_only_for_the_kind_host_layout() {
+        let kind = kind_datastorage_url("http://localhost:8080").map(|s| s.url);
+        assert_eq!(kind.as_deref(), Some("http://localhost:18091"));
+        let v6 = kind_datastorage_url("http://[::1]:8080/").map(|s| s.url);
+        assert_eq!(v6.as_deref(), Some("http://[::1]:18091"));
+        assert!(kind_datastorage_url("http://gateway-service.kubernaut-system.svc.cluster.local:8080").is_none());
+        assert!(kind_datastorage_url("http://127.0.0.1:41234").is_none());
+        assert!(kind_datastorage_url("not a url").is_none());
+    }
 
     #[test]
     fn kind_host_layout_for_loopback_service_layout_elsewhere_flags_win() {

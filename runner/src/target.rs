@@ -11,6 +11,8 @@ use crate::layout;
 
 /// How long building a Kubernetes client from kubeconfig may take.
 const KUBE_CONFIG_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a defaulted DataStorage URL may take to answer its readiness route.
+const DATASTORAGE_PROBE_DEADLINE: Duration = Duration::from_secs(3);
 
 /// A resolved, reachable-or-not target.
 pub struct Prepared {
@@ -32,9 +34,10 @@ pub struct Prepared {
     pub kube_description: String,
     /// The account the cases post signals as (its token, where it came from).
     pub account: SuiteAccount,
-    /// DataStorage base URL the audit cases read events from (the embedded one; none for an
-    /// external gateway).
+    /// DataStorage base URL the audit cases read events from (`None`: they skip).
     pub datastorage_url: Option<String>,
+    /// Where `datastorage_url` came from, or why there is none.
+    pub datastorage_source: String,
     /// The embedded double and its DataStorage, kept alive for the run.
     pub double: Option<Embedded>,
 }
@@ -111,11 +114,7 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
                 "target: {} (embedded gateway double, in-memory cluster; pass --gateway-url for a real gateway)",
                 double.url
             );
-            let kube_description = format!(
-                "cluster: in-memory (kube-fake-client); datastorage: {} (embedded DataStorage double: audit events, \
-                 gateway readiness)",
-                embedded.datastorage.url
-            );
+            let kube_description = "cluster: in-memory (kube-fake-client)".to_owned();
             (double.url.clone(), Some(double.kube.clone()), description, kube_description, account, Some(embedded))
         }
         Target::External(url) => {
@@ -124,7 +123,14 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
             (url.clone(), kube, format!("target: {url} (external gateway)"), kube_description, account, None)
         }
     };
-    let datastorage_url = double.as_ref().map(|embedded| embedded.datastorage.url.clone());
+    let datastorage = double.as_ref().map(|embedded| layout::Sourced {
+        url: embedded.datastorage.url.clone(),
+        source: "the embedded DataStorage double: audit events, gateway readiness".into(),
+    });
+    let (datastorage_url, datastorage_source) = match datastorage {
+        Some(own) => (Some(own.url), own.source),
+        None => external_datastorage(config, &gateway_url).await,
+    };
     let (health, metrics) = match double.as_ref().map(|embedded| &embedded.gateway) {
         // The double has its own health and metrics listeners, as a real Gateway.
         Some(double) => {
@@ -153,8 +159,42 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
         kube_description,
         account,
         datastorage_url,
+        datastorage_source,
         double,
     })
+}
+
+/// The DataStorage of an external gateway: the flag's, else the Kind layout's if it answers its
+/// readiness route in time, else none (with why, for the banner).
+async fn external_datastorage(config: &RunConfig, gateway_url: &str) -> (Option<String>, String) {
+    if let Some((url, source)) = &config.datastorage_url {
+        return (Some(url.clone()), (*source).to_owned());
+    }
+    let Some(guess) = layout::kind_datastorage_url(gateway_url) else {
+        return (None, "none known for this gateway URL: audit cases skip; pass --datastorage-url".into());
+    };
+    let ready = format!("{}{}", guess.url, fixtures::datastorage::READY_PATH);
+    match probe(&ready).await {
+        Ok(()) => (Some(guess.url), guess.source),
+        Err(problem) => {
+            (None, format!("none: {ready} {problem}: audit cases skip; pass --datastorage-url to name one"))
+        }
+    }
+}
+
+/// One GET of a readiness URL, no redirects, bounded by [`DATASTORAGE_PROBE_DEADLINE`].
+async fn probe(url: &str) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(DATASTORAGE_PROBE_DEADLINE)
+        .build()
+        .map_err(|e| format!("could not be asked ({e})"))?;
+    match client.get(url).send().await {
+        Ok(answer) if answer.status().is_success() => Ok(()),
+        Ok(answer) => Err(format!("answered {}", answer.status().as_u16())),
+        Err(e) if e.is_timeout() => Err(format!("did not answer within {DATASTORAGE_PROBE_DEADLINE:?}")),
+        Err(_) => Err("did not answer (connection failed)".into()),
+    }
 }
 
 async fn external_kube(mode: KubeMode) -> Result<(Option<kube::Client>, String), TargetError> {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use libtest_mimic::FormatSetting;
 
-use super::values::{check_report_path, parse_jobs, random_seed, resolve_partition, same_file};
-use super::{ConfigError, DEFAULT_JUNIT, Env, JobsSource, KubeMode};
+use super::values::{check_report_path, check_url, parse_jobs, random_seed, resolve_partition, same_file};
+use super::{ConfigError, DEFAULT_JUNIT, Env, JobsSource, KubeMode, Target};
 use crate::cli::{Cli, FlakyResult, OrderArg};
 use crate::plan::{IgnoredMode, LabelExpr, NameFilter, Order, PartitionKind, Selection};
 
@@ -101,6 +101,28 @@ pub(super) fn selection(cli: Cli, env: Env<'_>) -> Result<(Selection, Option<u64
 }
 
 /// Retries of a failing case: `--retries N`, or Ginkgo's `--flake-attempts N` (N attempts in all).
+/// `--datastorage-url`, else `E2E_DATASTORAGE_URL`, with where it came from. Only for an external
+/// gateway: the embedded one has its own DataStorage double.
+pub(super) fn datastorage_url(
+    cli: &Cli,
+    env: Env<'_>,
+    target: &Target,
+) -> Result<Option<(String, &'static str)>, ConfigError> {
+    let given = match (&cli.datastorage_url, env("E2E_DATASTORAGE_URL").filter(|v| !v.is_empty())) {
+        (Some(url), _) => Some((url.clone(), "from --datastorage-url")),
+        (None, Some(url)) => Some((url, "from E2E_DATASTORAGE_URL")),
+        (None, None) => None,
+    };
+    let Some((url, source)) = given else { return Ok(None) };
+    if *target == Target::Embedded {
+        return Err(ConfigError::Flag(format!(
+            "--datastorage-url ({source}) applies to an external gateway: the embedded double sends its audit \
+             events to its own DataStorage double; pass --gateway-url too, or drop it"
+        )));
+    }
+    Ok(Some((check_url("--datastorage-url", &url)?, source)))
+}
+
 pub(super) fn retries(cli: &Cli) -> Result<u32, ConfigError> {
     match (cli.retries, cli.flake_attempts) {
         (Some(n), _) => Ok(n),

@@ -37,6 +37,21 @@ fn flags_win_over_environment() {
 }
 
 #[test]
+fn datastorage_url_comes_from_the_flag_or_the_environment_for_external_gateways_only() {
+    let external = ["--gateway-url", "http://localhost:8080"];
+    let from_env = resolve(&external, &[("E2E_DATASTORAGE_URL", "http://ds:18091/")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(from_env.datastorage_url, Some(("http://ds:18091".to_owned(), "from E2E_DATASTORAGE_URL")));
+    let both = [&external[..], &["--datastorage-url", "http://flag:1"]].concat();
+    let from_flag = resolve(&both, &[("E2E_DATASTORAGE_URL", "http://ds:18091")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(from_flag.datastorage_url, Some(("http://flag:1".to_owned(), "from --datastorage-url")));
+    assert_eq!(resolve(&external, &[]).map(|c| c.datastorage_url), Ok(None));
+    let embedded = resolve(&[], &[("E2E_DATASTORAGE_URL", "http://ds:1")]).err().unwrap_or_default();
+    assert!(embedded.contains("applies to an external gateway"), "{embedded}");
+    let bad = resolve(&[&external[..], &["--datastorage-url", "ftp://x"]].concat(), &[]).err().unwrap_or_default();
+    assert!(bad.contains("--datastorage-url"), "{bad}");
+}
+
+#[test]
 fn bad_values_are_rejected_with_what_is_expected() {
     let table: &[(&[&str], &str)] = &[
         (&["--gateway-url", "localhost:8080"], "expected an absolute http:// or https:// URL"),

@@ -88,6 +88,7 @@ fn collect_artifacts_writes_logs_events_rrs_kind_logs_and_trace_each_cut_in_size
         "get remediationrequests -n kubernaut-system -o yaml",
         "-n kubernaut-system logs -l app.kubernetes.io/name=gateway",
         "--previous",
+        "-n kubernaut-system logs -l app.kubernetes.io/name=data-storage",
     ] {
         assert!(calls.contains(expected), "kubectl {expected} missing from:\n{calls}");
     }
@@ -103,10 +104,10 @@ fn collect_artifacts_cuts_a_hanging_command_at_its_timeout_and_never_fails() {
     let child = collect(&stubs, &out, "1s").spawn().unwrap_or_else(|e| panic!("collect-artifacts.sh: {e}"));
     let (output, elapsed) = wait_with_deadline(child, Duration::from_secs(90));
     assert!(output.status.success(), "must never fail: {}", String::from_utf8_lossy(&output.stderr));
-    // Six kubectl calls of at most 1s (+ kill grace) each.
+    // Seven kubectl calls of at most 1s (+ kill grace) each.
     assert!(elapsed < Duration::from_secs(45), "took {elapsed:?}");
     let index = read_artifact(&out, "index.txt");
-    assert_eq!(index.matches("timed out after 1s").count(), 6, "{index}");
+    assert_eq!(index.matches("timed out after 1s").count(), 7, "{index}");
     assert!(index.contains("exit 3") && index.contains("no trace"), "{index}");
 }
 

@@ -23,8 +23,8 @@ const AUDIT_INTERVAL: Duration = Duration::from_millis(250);
 fn datastorage_url(ctx: &Ctx) -> Result<String, Failure> {
     ctx.config().datastorage_url.clone().ok_or_else(|| {
         Failure::skip(
-            "needs a DataStorage URL the gateway sends audit events to (the embedded target starts one; \
-             an external gateway's DataStorage is not known to the runner)",
+            "needs the DataStorage the gateway sends audit events to: pass --datastorage-url (in Kind the \
+             DataStorage double answers at http://localhost:18091; the embedded target starts its own)",
         )
     })
 }
