@@ -179,9 +179,9 @@ pub struct MergeJunit {
     pub inputs: Vec<PathBuf>,
 }
 
-/// Durations are written `500ms`, `30s`, `1.5s`, `5m`, `1h` or bare seconds; one parser for the
-/// runner's flags and the double's fault flags.
-pub use fixtures::double::cli::parse_duration;
+/// Durations are written `500ms`, `30s`, `1.5s`, `5m`, `1h30m`, `PT2S` or bare seconds; one
+/// parser for the runner's flags and the double's.
+pub use fixtures::double::cli::{DURATION_FORMS, parse_duration};
 
 /// `--flaky-result`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -219,7 +219,7 @@ pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(7 *
 pub fn parse_run_duration(text: &str) -> Result<std::time::Duration, String> {
     let duration = parse_duration(text)?;
     if duration.is_zero() {
-        return Err(format!("`{text}` is zero; expected a positive duration such as 500ms, 30s or 5m"));
+        return Err(format!("`{text}` is zero; expected a positive duration such as {DURATION_FORMS}"));
     }
     if duration > MAX_DURATION {
         return Err(format!("`{text}` is longer than the 7-day limit (168h)"));
@@ -245,8 +245,10 @@ mod tests {
         ] {
             assert_eq!(parse_duration(text), Ok(want), "{text}");
         }
-        assert!(parse_duration("5 minutes").is_err());
+        assert_eq!(parse_duration("5 minutes"), Ok(Duration::from_secs(300)));
         assert!(parse_duration("abc").is_err());
+        assert!(parse_run_duration("0").is_err_and(|e| e.contains("zero")));
+        assert!(parse_run_duration("169h").is_err_and(|e| e.contains("7-day limit")));
     }
 
     #[test]

@@ -204,16 +204,7 @@ impl RunConfig {
         let (retries, max_fail) = (parts::retries(&cli)?, parts::max_fail(&cli)?);
         let ci = env("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         let color = parts::color(&cli, env, stderr_is_terminal && !ci);
-        let repeat = match (cli.repeat, cli.until_it_fails) {
-            (_, true) => Repeat::UntilItFails,
-            (Some(n), false) => Repeat::Times(n.saturating_add(1)),
-            (None, false) => Repeat::Times(1),
-        };
-        let github = crate::report::github::GithubOutput {
-            step_summary: env("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
-            annotations: env("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
-        };
-        let json = parts::format(&cli)?;
+        let (repeat, github, json) = (parts::repeat(&cli), parts::github(env), parts::format(&cli)?);
         let plain = parts::Plain::of(&cli);
         let (selection, seed) = parts::selection(cli, env)?;
         Ok(Self {

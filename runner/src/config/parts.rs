@@ -8,7 +8,7 @@ use std::time::Duration;
 use libtest_mimic::FormatSetting;
 
 use super::values::{check_report_path, check_url, parse_jobs, random_seed, resolve_partition, same_file};
-use super::{ConfigError, DEFAULT_JUNIT, Env, JobsSource, KubeMode, Target};
+use super::{ConfigError, DEFAULT_JUNIT, Env, JobsSource, KubeMode, Repeat, Target};
 use crate::cli::{Cli, FlakyResult, OrderArg};
 use crate::plan::{IgnoredMode, LabelExpr, NameFilter, Order, PartitionKind, Selection};
 
@@ -100,7 +100,6 @@ pub(super) fn selection(cli: Cli, env: Env<'_>) -> Result<(Selection, Option<u64
     Ok((selection, seed))
 }
 
-/// Retries of a failing case: `--retries N`, or Ginkgo's `--flake-attempts N` (N attempts in all).
 /// `--datastorage-url`, else `E2E_DATASTORAGE_URL`, with where it came from. Only for an external
 /// gateway: the embedded one has its own DataStorage double.
 pub(super) fn datastorage_url(
@@ -123,6 +122,7 @@ pub(super) fn datastorage_url(
     Ok(Some((check_url("--datastorage-url", &url)?, source)))
 }
 
+/// Retries of a failing case: `--retries N`, or Ginkgo's `--flake-attempts N` (N attempts in all).
 pub(super) fn retries(cli: &Cli) -> Result<u32, ConfigError> {
     match (cli.retries, cli.flake_attempts) {
         (Some(n), _) => Ok(n),
@@ -139,6 +139,24 @@ pub(super) fn max_fail(cli: &Cli) -> Result<Option<usize>, ConfigError> {
         (Some(n), _) => Ok(Some(n)),
         (None, true) => Ok(Some(1)),
         (None, false) => Ok(None),
+    }
+}
+
+/// How often the selection runs: `--repeat N` (N + 1 runs), `--until-it-fails`, or once.
+pub(super) fn repeat(cli: &Cli) -> Repeat {
+    match (cli.repeat, cli.until_it_fails) {
+        (_, true) => Repeat::UntilItFails,
+        (Some(n), false) => Repeat::Times(n.saturating_add(1)),
+        (None, false) => Repeat::Times(1),
+    }
+}
+
+/// GitHub Actions output: the step summary file (`GITHUB_STEP_SUMMARY`) and annotations
+/// (`GITHUB_ACTIONS=true`).
+pub(super) fn github(env: Env<'_>) -> crate::report::github::GithubOutput {
+    crate::report::github::GithubOutput {
+        step_summary: env("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
+        annotations: env("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
     }
 }
 

@@ -92,7 +92,7 @@ fn bad_values_are_rejected_with_what_is_expected() {
         (&["--kube", "maybe"], "[possible values: auto, none, in-cluster]"),
         (&["--order", "random"], "[possible values: longest, name]"),
         (&["--flaky-result", "maybe"], "[possible values: pass, fail]"),
-        (&["--double-fault", "fail-fraction=2"], "must be between 0 and 1"),
+        (&["--double-fault", "fail-fraction=2"], "is not between 0 and 1"),
         (&["--double-fault", "explode=1"], "unknown fault"),
         (&["--gateway-url", "http://x:1", "--double-fault", "seed=1"], "embedded double only"),
         (&["--flake-attempts", "0"], "expected at least 1"),

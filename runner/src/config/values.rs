@@ -4,9 +4,9 @@
 use super::{ConfigError, Env, Target};
 use crate::plan::{Partition, Timings};
 
-/// `--double-fault KEY=VALUE...` into the embedded double's fault settings.
+/// `--double-fault KEY=VALUE...` into the embedded double's fault settings (parsed by the
+/// double's own parser, so both spell and check every fault alike).
 pub(super) fn parse_faults(specs: &[String], target: &Target) -> Result<Option<fixtures::double::Faults>, ConfigError> {
-    use fixtures::double::cli::{parse_duration, parse_latency};
     if specs.is_empty() {
         return Ok(None);
     }
@@ -15,31 +15,9 @@ pub(super) fn parse_faults(specs: &[String], target: &Target) -> Result<Option<f
             "--double-fault applies to the embedded double only; drop --gateway-url / GATEWAY_URL".into(),
         ));
     }
-    let mut faults = fixtures::double::Faults::default();
-    for spec in specs.iter().flat_map(|s| s.split(',')) {
-        let fail = |problem: String| {
-            ConfigError::Flag(format!(
-                "invalid --double-fault `{spec}`: {problem}; expected unhealthy-for=D, latency=D[..D], fail-fraction=F, close-after=N, stop-after=D or seed=N"
-            ))
-        };
-        let (key, value) = spec.split_once('=').ok_or_else(|| fail("missing `=`".into()))?;
-        match key.trim() {
-            "unhealthy-for" => faults.unhealthy_for = Some(parse_duration(value).map_err(fail)?),
-            "latency" => faults.latency = Some(parse_latency(value).map_err(fail)?),
-            "fail-fraction" => {
-                let f: f64 = value.parse().map_err(|_| fail("not a number".into()))?;
-                if !(0.0..=1.0).contains(&f) {
-                    return Err(fail("must be between 0 and 1".into()));
-                }
-                faults.signal_503_fraction = f;
-            }
-            "close-after" => faults.close_after_requests = Some(value.parse().map_err(|_| fail("not a count".into()))?),
-            "stop-after" => faults.stop_after = Some(parse_duration(value).map_err(fail)?),
-            "seed" => faults.seed = value.parse().map_err(|_| fail("not a number".into()))?,
-            other => return Err(fail(format!("unknown fault `{other}`"))),
-        }
-    }
-    Ok(Some(faults))
+    fixtures::double::Faults::parse(specs.iter().map(String::as_str))
+        .map(Some)
+        .map_err(|problem| ConfigError::Flag(format!("invalid --double-fault {problem}")))
 }
 
 /// Largest timings file read (a JUnit report of thousands of cases is a few MiB).
