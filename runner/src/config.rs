@@ -248,6 +248,7 @@ impl RunConfig {
 mod parts;
 mod values;
 
+pub(crate) use values::{check_report_path, read_small_file};
 pub use values::{check_url, parse_jobs};
 use values::{load_timings, parse_faults, read_token};
 

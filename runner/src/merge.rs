@@ -14,13 +14,16 @@ use crate::report::junit::{self, JunitError};
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
     /// An input could not be read or parsed.
-    #[error("cannot read JUnit report {path}: {problem}; pass the report files the shards wrote (--junit)")]
+    #[error("cannot read merge-junit input {path}: {problem}; pass the JUnit report files the shards wrote (--junit)")]
     Input {
         /// Input path.
         path: String,
         /// Why.
         problem: String,
     },
+    /// The output path cannot take a report (a directory, device, FIFO, or an unwritable place).
+    #[error(transparent)]
+    OutputPath(#[from] crate::config::ConfigError),
     /// The output could not be written.
     #[error(transparent)]
     Output(#[from] JunitError),
@@ -38,12 +41,21 @@ pub struct MergeSummary {
     pub duplicates: Vec<String>,
 }
 
+/// Largest input read (a regular file only: a FIFO or device would block or never end). A shard
+/// report of thousands of cases is a few MiB; every failure text in it is capped.
+const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Longest total a merged report states: JUnit times are f64 seconds, and a sum of absurd input
+/// times near 2^64 s would be written as a value no reader (this one included) accepts back.
+const MAX_TOTAL_TIME: Duration = Duration::from_secs(u64::MAX / 2);
+
 /// Reads `inputs`, merges them and writes `out` atomically.
 pub fn merge_files(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError> {
+    crate::config::check_report_path("merge-junit OUT", out)?;
     let mut reports = Vec::new();
     for path in inputs {
         let fail = |problem: String| MergeError::Input { path: path.display().to_string(), problem };
-        let xml = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let xml = crate::config::read_small_file(path, MAX_INPUT_BYTES).map_err(fail)?;
         let report = Report::deserialize_from_str(&xml).map_err(|e| fail(e.to_string()))?;
         reports.push((path.clone(), report));
     }
@@ -79,7 +91,7 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> (Report, MergeSummary) {
             merged.add_test_suite(out);
         }
     }
-    merged.set_time(time);
+    merged.set_time(time.min(MAX_TOTAL_TIME));
     (merged, summary)
 }
 

@@ -122,7 +122,7 @@ pub fn parse_jobs(value: &str, cpus: usize, source_name: &'static str) -> Result
 
 /// A report path (`--junit`, `--trace`) that can be replaced by a regular file: not ending in `/`,
 /// not a directory, device, FIFO or socket, its directory creatable and writable.
-pub(super) fn check_report_path(flag: &'static str, path: &std::path::Path) -> Result<(), ConfigError> {
+pub(crate) fn check_report_path(flag: &'static str, path: &std::path::Path) -> Result<(), ConfigError> {
     let fail = |problem: String| ConfigError::ReportPath { flag, path: path.display().to_string(), problem };
     if path.as_os_str().to_string_lossy().ends_with('/') {
         return Err(fail("it ends in `/`, so it names a directory, not a file".into()));
@@ -152,7 +152,7 @@ pub(super) fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 const MAX_TOKEN_BYTES: u64 = 64 * 1024;
 
 /// Reads a regular file of at most `limit` bytes (a FIFO or device would block or never end).
-pub(super) fn read_small_file(path: &std::path::Path, limit: u64) -> Result<String, String> {
+pub(crate) fn read_small_file(path: &std::path::Path, limit: u64) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() {
         return Err("it is not a regular file".into());
