@@ -1,14 +1,19 @@
 //! The runner against targets and moments that try to make it lie or leak: redirects off the
 //! target, a kill during the health gate (the report must still be this run's), SIGHUP, leftover
-//! temp files of a killed writer. Each test fails on a runner without the matching guard.
+//! temp files of a killed writer, remote text posing as workflow commands; `bounds` holds what
+//! the target sends in bulk (memory, report size, the token across the log cut). Each test fails
+//! on a runner without the matching guard.
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "hostile/bounds.rs"]
+mod bounds;
+#[path = "hostile/servers.rs"]
+mod servers;
 
+use std::sync::atomic::Ordering;
+
+use servers::*;
 use support::*;
 use tokio::io::BufReader;
 
@@ -18,23 +23,6 @@ fn arg(path: &std::path::Path) -> String {
 
 fn property<'a>(report: &'a quick_junit::Report, name: &str) -> Option<&'a str> {
     report.test_suites.iter().flat_map(|s| &s.properties).find(|p| p.name.as_str() == name).map(|p| p.value.as_str())
-}
-
-/// Answers every request with `answer` (a whole HTTP/1.1 response) on 127.0.0.1; counts requests.
-fn fixed_server(answer: String) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
-    let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}")));
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut head = [0u8; 4096];
-            let _ = stream.read(&mut head);
-            let _ = stream.write_all(answer.as_bytes());
-        }
-    });
-    (url, hits)
 }
 
 #[tokio::test]
@@ -114,43 +102,6 @@ async fn a_reached_suite_timeout_is_red_in_the_report_too() {
     assert_valid_junit4(&junit);
 }
 
-/// A loopback server reading one request per connection and handing its path and the stream to
-/// `answer`; returns its URL.
-fn path_server(answer: fn(&str, &mut std::net::TcpStream, &'static str), body: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
-    let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}")));
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 65536];
-                let n = stream.read(&mut buf).unwrap_or(0);
-                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-                let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                answer(&path, &mut stream, body);
-            });
-        }
-    });
-    url
-}
-
-/// Whether `path` is the health listener's (readiness or liveness).
-fn is_health(path: &str) -> bool {
-    path.ends_with("/health") || path.ends_with("/healthz") || path.ends_with("/readyz")
-}
-
-/// Answers readiness and health 200, everything else 500 with `body`.
-fn hostile_gateway(body: &'static str) -> String {
-    path_server(
-        |path, stream, body| {
-            let (status, body) = if is_health(path) { ("200 OK", "{}") } else { ("500 Oops", body) };
-            let answer =
-                format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-            let _ = stream.write_all(answer.as_bytes());
-        },
-        body,
-    )
-}
-
 #[tokio::test]
 async fn on_github_only_the_runners_own_lines_are_workflow_commands() {
     let url =
@@ -217,51 +168,4 @@ async fn libtest_json_on_stdout_one_event_per_line() {
     let finished = events.iter().filter(|e| e["type"] == "test" && e["event"] != "started").count();
     assert_eq!(Some(finished as u64), events[0]["test_count"].as_u64(), "one finish per case: {stdout}");
     assert!(events.iter().any(|e| e["event"] == "failed" && e["stdout"].is_string()));
-}
-
-/// Readiness and liveness 200; every other request gets a 500 whose chunked body never ends.
-fn endless_gateway() -> String {
-    path_server(
-        |path, stream, _| {
-            if is_health(path) {
-                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
-                return;
-            }
-            let _ = stream.write_all(b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n");
-            let chunk = format!("10000\r\n{}\r\n", "A".repeat(0x10000));
-            // Bounded on our side too: at most 4 GiB, or until the runner hangs up.
-            for _ in 0..65536 {
-                if stream.write_all(chunk.as_bytes()).is_err() {
-                    return;
-                }
-            }
-        },
-        "",
-    )
-}
-
-#[tokio::test]
-async fn an_endless_answer_is_cut_and_the_report_stays_small() {
-    let url = endless_gateway();
-    let (_dir, junit) = junit_path();
-    let args = ["validation::", "--gateway-url", &url, "--kube", "none", "--timeout", "30s", "-j", "2"];
-    let output = run(&[&args[..], &["--junit", &arg(&junit)]].concat()).await;
-    let (_, stderr) = texts(&output);
-    assert_eq!(output.status.code(), Some(1), "{}", &stderr[..stderr.len().min(4000)]);
-    assert!(stderr.len() < 10 * 1024 * 1024, "console output {} bytes", stderr.len());
-    let size = std::fs::metadata(&junit).map(|m| m.len()).unwrap_or(u64::MAX);
-    assert!(size < 10 * 1024 * 1024, "JUnit is {size} bytes");
-    let report = read_junit(&junit);
-    let failed: Vec<_> = report
-        .test_suites
-        .iter()
-        .flat_map(|s| &s.test_cases)
-        .filter(|c| matches!(&c.status, quick_junit::TestCaseStatus::NonSuccess { .. }))
-        .collect();
-    assert!(!failed.is_empty());
-    for case in failed {
-        let timed_out = matches!(&case.status, quick_junit::TestCaseStatus::NonSuccess { ty: Some(t), .. } if t.as_str() == "timeout");
-        assert!(!timed_out, "{} waited for the endless body instead of cutting it", case.name.as_str());
-    }
-    assert_valid_junit4(&junit);
 }
