@@ -169,3 +169,19 @@ async fn libtest_json_on_stdout_one_event_per_line() {
     assert_eq!(Some(finished as u64), events[0]["test_count"].as_u64(), "one finish per case: {stdout}");
     assert!(events.iter().any(|e| e["event"] == "failed" && e["stdout"].is_string()));
 }
+
+#[tokio::test]
+async fn gateway_bytes_reach_the_console_as_visible_escapes_only() {
+    let url =
+        hostile_gateway("clear:\u{1b}[2J\u{1b}[H title:\u{1b}]0;pwned\u{7} nul:\u{0} cr:\r bs:\u{8} csi:\u{9b}2J");
+    let (_dir, junit) = junit_path();
+    let args = ["validation::", "--gateway-url", &url, "--kube", "none", "--nocapture", "--junit", &arg(&junit)];
+    let output = run(&args).await;
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("clear:"), "the body is shown: {stderr}");
+    for text in [&stdout, &stderr] {
+        let raw = text.chars().find(|c| matches!(c, '\u{1b}' | '\u{7}' | '\u{0}' | '\u{8}' | '\r' | '\u{9b}'));
+        assert_eq!(raw, None, "a raw control character reached the console");
+    }
+}
