@@ -189,10 +189,7 @@ pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 impl RunConfig {
     /// Resolves `cli` against the environment `env`.
     pub fn resolve(cli: Cli, env: Env<'_>, stderr_is_terminal: bool) -> Result<Self, ConfigError> {
-        let target = match cli.gateway_url.clone().or_else(|| env("GATEWAY_URL").filter(|v| !v.is_empty())) {
-            Some(url) => Target::External(check_url("--gateway-url", &url)?),
-            None => Target::Embedded,
-        };
+        let target = parts::target(&cli, env)?;
         let health_url = cli.health_url.as_deref().map(|u| check_url("--health-url", u)).transpose()?;
         let metrics_url = cli.metrics_url.as_deref().map(|u| check_url("--metrics-url", u)).transpose()?;
         let datastorage_url = parts::datastorage_url(&cli, env, &target)?;

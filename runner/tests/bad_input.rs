@@ -79,10 +79,16 @@ async fn each_numeric_limit_negative_value_and_zero_duration_names_its_flag() {
         (vec!["--double-fault", "close-after=-1"], &["--double-fault", "close-after"]),
     ];
     all_refused(&table).await;
-    for (name, value) in [("E2E_JOBS", "100000"), ("RUST_TEST_THREADS", "0"), ("E2E_PARTITION", "hash:3/2")] {
-        let stderr = refused(&[], &[(name, value)]).await;
-        let named = if name == "E2E_PARTITION" { "--partition" } else { name };
-        assert!(stderr.contains(named), "{name}={value}: {stderr}");
+    let from_env: [&[(&str, &str)]; 5] = [
+        &[("E2E_JOBS", "100000")],
+        &[("RUST_TEST_THREADS", "0")],
+        &[("E2E_PARTITION", "hash:3/2")],
+        &[("E2E_SHARDS", "99999"), ("JOB_COMPLETION_INDEX", "0")],
+        &[("E2E_SHARDS", "2"), ("JOB_COMPLETION_INDEX", "-1")],
+    ];
+    for env in from_env {
+        let stderr = refused(&[], env).await;
+        assert!(env.iter().all(|(name, _)| stderr.contains(name)), "{env:?}: {stderr}");
     }
 }
 
@@ -119,7 +125,7 @@ async fn urls_with_credentials_a_query_or_a_fragment_are_refused_without_the_pas
         assert!(words.iter().all(|w| stderr.contains(w)), "{args:?}: {stderr}");
     }
     let stderr = refused(&[], &[("GATEWAY_URL", "http://me:s3cr3t-pw@127.0.0.1:1")]).await;
-    assert!(stderr.contains("--gateway-url") && !stderr.contains("s3cr3t-pw"), "{stderr}");
+    assert!(stderr.contains("GATEWAY_URL (--gateway-url)") && !stderr.contains("s3cr3t-pw"), "{stderr}");
 }
 
 #[tokio::test]

@@ -12,6 +12,15 @@ use super::{ConfigError, DEFAULT_JUNIT, Env, JobsSource, KubeMode, Repeat, Targe
 use crate::cli::{Cli, FlakyResult, OrderArg};
 use crate::plan::{IgnoredMode, LabelExpr, NameFilter, Order, PartitionKind, Selection};
 
+/// The gateway: `--gateway-url`, else `GATEWAY_URL`, else the embedded double.
+pub(super) fn target(cli: &Cli, env: Env<'_>) -> Result<Target, ConfigError> {
+    match (&cli.gateway_url, env("GATEWAY_URL").filter(|v| !v.is_empty())) {
+        (Some(url), _) => Ok(Target::External(check_url("--gateway-url", url)?)),
+        (None, Some(url)) => Ok(Target::External(check_url("GATEWAY_URL (--gateway-url)", &url)?)),
+        (None, None) => Ok(Target::Embedded),
+    }
+}
+
 /// Workers and where the number came from: `-j`, then `--test-threads`, then `E2E_JOBS`, then
 /// libtest's `RUST_TEST_THREADS`, then every CPU.
 pub(super) fn jobs(cli: &Cli, env: Env<'_>) -> Result<(usize, JobsSource), ConfigError> {

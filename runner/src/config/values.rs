@@ -61,16 +61,21 @@ pub(super) fn random_seed() -> u64 {
 /// `--partition`, else `E2E_PARTITION`, else the Kubernetes Indexed Job's shard: with
 /// `E2E_SHARDS=N` and `JOB_COMPLETION_INDEX=i` (0-based) this process runs `slice:{i+1}/N`.
 pub(super) fn resolve_partition(flag: Option<String>, env: Env<'_>) -> Result<Option<Partition>, ConfigError> {
-    if let Some(value) = flag.or_else(|| env("E2E_PARTITION").filter(|v| !v.is_empty())) {
+    if let Some(value) = flag {
         return Ok(Some(Partition::parse(&value)?));
+    }
+    if let Some(value) = env("E2E_PARTITION").filter(|v| !v.is_empty()) {
+        return Partition::parse(&value).map(Some).map_err(|e| ConfigError::Flag(format!("{e} (from E2E_PARTITION)")));
     }
     let (Some(shards), Some(index)) = (env("E2E_SHARDS"), env("JOB_COMPLETION_INDEX")) else { return Ok(None) };
     let index: u32 = index.trim().parse().map_err(|_| {
         ConfigError::Flag(format!(
-            "invalid JOB_COMPLETION_INDEX `{index}`: expected the Job's 0-based completion index"
+            "invalid JOB_COMPLETION_INDEX `{index}` (with E2E_SHARDS={shards}): expected the Job's 0-based completion index"
         ))
     })?;
-    Ok(Some(Partition::parse(&format!("slice:{}/{}", index.saturating_add(1), shards.trim()))?))
+    Partition::parse(&format!("slice:{}/{}", index.saturating_add(1), shards.trim()))
+        .map(Some)
+        .map_err(|e| ConfigError::Flag(format!("{e} (from E2E_SHARDS={shards} and JOB_COMPLETION_INDEX={index})")))
 }
 
 /// Checks an http(s) URL and strips a trailing slash.
