@@ -22,9 +22,11 @@ fn arg(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// The process's peak resident memory so far (`VmHWM`, bytes), or `None` once it is gone.
+/// The runner process's peak resident memory so far (`VmHWM`, bytes), or `None` once it is gone
+/// (or before it has become the runner: between fork and exec it is a copy of this test).
 fn peak_rss(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.strip_prefix("Name:").is_some_and(|n| n.trim() == "runner"))?;
     let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim();
     kib.parse::<u64>().ok().map(|k| k * 1024)
 }
