@@ -17,6 +17,9 @@ pub struct Console {
     quiet: bool,
     show_logs: bool,
     color: bool,
+    junit: std::path::PathBuf,
+    /// Set up or failing to: an empty selection ends without a summary.
+    began: bool,
 }
 
 impl Console {
@@ -29,6 +32,8 @@ impl Console {
             quiet: config.quiet,
             show_logs: config.show_logs,
             color: config.color,
+            junit: config.junit.clone(),
+            began: false,
         }
     }
 
@@ -59,13 +64,18 @@ impl Console {
 impl Sink for Console {
     fn event(&mut self, event: &Event, state: &RunState) {
         match event {
-            Event::RunStarted { banner, total, .. } => {
-                for line in banner {
-                    self.say(line);
+            Event::RunStarted { facts, total, .. } => {
+                self.began = true;
+                for line in super::banner::lines(facts, &self.junit) {
+                    self.say(&line);
                 }
                 if self.interactive {
                     self.progress = Some(Progress::new(*total));
                 }
+            }
+            Event::SetupFailed { error } => {
+                self.began = true;
+                self.say(&format!("error: {}", console::printable(error)));
             }
             Event::GateFinished(gate) => match &gate.error {
                 None => self.say(&format!(
@@ -106,8 +116,11 @@ impl Sink for Console {
         if let Some(p) = self.progress.take() {
             p.finish();
         }
-        let mut text = console::failures(&state.results);
-        text.push_str(&console::summary(&state.results, state.info.wall));
+        let mut text = String::new();
+        if self.began {
+            text.push_str(&console::failures(&state.results));
+            text.push_str(&console::summary(&state.results, &state.stats, &state.info));
+        }
         for note in &state.notes {
             text.push_str(note);
             text.push('\n');
@@ -155,7 +168,7 @@ mod tests {
             show_logs: false,
             color: false,
             strict_junit4: false,
-            properties: Vec::new(),
+            flaky_fails: false,
             github: Default::default(),
             json: false,
         }
@@ -165,6 +178,7 @@ mod tests {
         RunState {
             results,
             info: RunInfo::default(),
+            stats: Default::default(),
             total: 2,
             zero: Instant::now(),
             ready: Instant::now(),
@@ -186,6 +200,9 @@ mod tests {
             let failed =
                 result("a::bad", Outcome::Failed { message: "expected 201\u{1b}[2J".into(), kind: "assertion" });
             let mut st = state(vec![passed.clone()]);
+            let facts = Box::new(crate::events::RunFacts::sample());
+            let (at, ready) = (Instant::now(), Instant::now());
+            console.event(&Event::RunStarted { facts, total: 2, at, ready }, &st);
             console.event(&Event::CaseFinished(passed), &st);
             st.results.push(failed.clone());
             console.event(&Event::CaseFinished(failed), &st);
@@ -195,6 +212,7 @@ mod tests {
             assert!(text.contains("[2/2] FAIL") && text.contains("--- a::bad ---"), "{text}");
             assert!(!text.contains('\u{1b}'), "{text:?}");
             assert!(text.trim_end().ends_with("junit: j.xml"), "{text}");
+            assert!(text.starts_with("target: http://127.0.0.1:8080 (external gateway)\n"), "{text}");
         }
     }
 }
