@@ -127,15 +127,7 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     if let Some(limit) = config.suite_timeout {
         tokio::spawn(stop_at_suite_timeout(limit, stop.clone(), events.clone()));
     }
-    let gate = HealthGate::new(&prepared.health_url, config.health_timeout);
-    let healthy = tokio::select! {
-        result = gate.wait(&http) => {
-            let healthy = result.error.is_none();
-            let _ = events.send(Event::GateFinished(result));
-            Some(healthy)
-        }
-        () = stop.stopping() => None,
-    };
+    let healthy = pass_gate(&config, &prepared, &http, &stop, &events).await;
     let stats = match healthy {
         Some(true) => run_selection(&config, &plan, case_context(&prepared, http), &stop, &events).await,
         Some(false) => pool::skip_all(&plan, "not run: health gate failed", &events),
@@ -149,17 +141,42 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     // A report that could not be written was said on stderr; the exit code still tells how the
     // cases went.
     let junit_error = reporting.finish(cut_short, stats).await;
-    for problem in prepared.account.release().await {
-        eprintln!("warning: could not remove the suite's account: {problem}");
-    }
-    if let Some(double) = prepared.double {
-        double.shutdown().await;
-    }
+    tear_down(prepared).await;
     match junit_error {
         Ok(junit_error) => {
             exit_code(stop.reason(), &stats, healthy == Some(false), junit_error.is_some(), config.flaky_fails)
         }
         Err(exit) => exit,
+    }
+}
+
+/// Waits for the one health gate (or a stop) and reports it; whether the target is healthy,
+/// `None` when the run stopped first.
+async fn pass_gate(
+    config: &RunConfig,
+    prepared: &Prepared,
+    http: &reqwest::Client,
+    stop: &Stop,
+    events: &mpsc::UnboundedSender<Event>,
+) -> Option<bool> {
+    let gate = HealthGate::new(&prepared.health_url, config.health_timeout);
+    tokio::select! {
+        result = gate.wait(http) => {
+            let healthy = result.error.is_none();
+            let _ = events.send(Event::GateFinished(result));
+            Some(healthy)
+        }
+        () = stop.stopping() => None,
+    }
+}
+
+/// Removes the suite's account (when the runner made it) and stops the embedded target.
+async fn tear_down(prepared: Prepared) {
+    for problem in prepared.account.release().await {
+        eprintln!("warning: could not remove the suite's account: {problem}");
+    }
+    if let Some(double) = prepared.double {
+        double.shutdown().await;
     }
 }
 
@@ -298,5 +315,28 @@ async fn listen_for_signals(stop: Stop, events: mpsc::UnboundedSender<Event>) {
                 .send(Event::Stopping { reason: format!("second signal ({name}): cancelling running cases now") });
             stop.abort(StopReason::Interrupted(name.into()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_is_read_from_the_pools_counts_and_how_the_run_ended() {
+        let clean = RunStats { passed: 3, ..RunStats::default() };
+        let failed = RunStats { passed: 2, failed: 1, ..RunStats::default() };
+        let flaky = RunStats { passed: 3, flaky: 1, ..RunStats::default() };
+        let sigint = || Some(StopReason::Interrupted("SIGINT".into()));
+        let suite = || Some(StopReason::SuiteTimeout(Duration::from_secs(1)));
+        assert_eq!(exit_code(None, &clean, false, false, false), Exit::Passed);
+        assert_eq!(exit_code(None, &failed, false, false, false), Exit::Failed);
+        assert_eq!(exit_code(None, &flaky, false, false, false), Exit::Passed);
+        assert_eq!(exit_code(None, &flaky, false, false, true), Exit::Failed);
+        assert_eq!(exit_code(None, &clean, true, false, false), Exit::NotStarted);
+        assert_eq!(exit_code(None, &clean, false, true, false), Exit::Failed, "no report, no pass");
+        assert_eq!(exit_code(sigint(), &clean, false, false, false), Exit::Interrupted);
+        assert_eq!(exit_code(suite(), &clean, false, false, false), Exit::Failed);
+        assert_eq!(exit_code(Some(StopReason::MaxFail(1)), &failed, false, false, false), Exit::Failed);
     }
 }
