@@ -77,6 +77,10 @@ pub fn facts(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> RunFac
         order: config.selection.order.to_string(),
         seed: config.seed,
         timings: config.timings_source.clone(),
+        recorded: plan
+            .cases()
+            .filter_map(|case| config.timings.get(case.name).map(|d| (case.name.to_owned(), *d)))
+            .collect(),
         retries: config.retries,
         flaky_fails: config.flaky_fails,
         runs: match config.repeat {

@@ -210,6 +210,8 @@ pub struct RunFacts {
     pub seed: Option<u64>,
     /// Where recorded durations came from.
     pub timings: String,
+    /// The recorded duration of each planned case that has one (for an ETA).
+    pub recorded: Vec<(String, Duration)>,
     /// Retries of a failing case.
     pub retries: u32,
     /// `--flaky-result fail`: flaky cases fail the run.
@@ -246,6 +248,7 @@ impl RunFacts {
             order: "longest first".into(),
             seed: Some(7),
             timings: "none".into(),
+            recorded: Vec::new(),
             retries: 1,
             flaky_fails: true,
             runs: None,

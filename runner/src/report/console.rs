@@ -209,4 +209,27 @@ mod tests {
         assert!(f.contains("timeout: did not finish within 2s"));
         assert!(!f.contains("a::ok"));
     }
+
+    #[test]
+    fn the_summary_counts_the_gate_and_flaky_failures_as_the_report_does() {
+        let skipped = result("a::s", Outcome::Skipped { reason: "not run: health gate failed".into() }, 0);
+        let stats = RunStats { skipped: 3, ..RunStats::default() };
+        let gate = crate::events::GateResult {
+            started: std::time::Instant::now(),
+            url: "http://x/readyz".into(),
+            attempts: 4,
+            elapsed: Duration::from_secs(1),
+            error: Some("never ready".into()),
+        };
+        let info = RunInfo { gate: Some(gate), ..RunInfo::default() };
+        let s = summary(std::slice::from_ref(&skipped), &stats, &info);
+        assert!(s.contains("summary: 0 passed, 1 failed (with the health gate), 3 skipped\n"), "{s}");
+        let flaky = RunStats { passed: 4, flaky: 1, ..RunStats::default() };
+        let info = RunInfo { flaky_fails: true, ..RunInfo::default() };
+        let s = summary(&[], &flaky, &info);
+        assert!(
+            s.contains("summary: 3 passed, 1 failed, 0 skipped\n") && s.contains("1 flaky (counted as failed)"),
+            "{s}"
+        );
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::progress::Progress;
+use super::progress::{Estimate, Progress};
 use super::{ReporterConfig, RunState, Sink, console};
 use crate::events::{Event, Outcome};
 
@@ -13,6 +13,8 @@ use crate::events::{Event, Outcome};
 pub struct Console {
     out: Box<dyn Write + Send>,
     progress: Option<Progress>,
+    /// The ETA's start for each run of the selection.
+    estimate: Estimate,
     interactive: bool,
     quiet: bool,
     show_logs: bool,
@@ -28,6 +30,7 @@ impl Console {
         Self {
             out,
             progress: None,
+            estimate: Estimate::default(),
             interactive: config.interactive && !config.quiet,
             quiet: config.quiet,
             show_logs: config.show_logs,
@@ -54,7 +57,7 @@ impl Console {
             line.push_str(&console::indent(&result.log));
         }
         match self.progress.as_mut() {
-            Some(p) => p.finished(&result.name, &line),
+            Some(p) => p.finished(result, &line),
             None if !self.quiet || result.outcome.is_failure() => self.say(&line),
             None => {}
         }
@@ -69,8 +72,9 @@ impl Sink for Console {
                 for line in super::banner::lines(facts, &self.junit) {
                     self.say(&line);
                 }
+                self.estimate = Estimate::new(&facts.recorded, *total, facts.workers.jobs);
                 if self.interactive {
-                    self.progress = Some(Progress::new(*total));
+                    self.progress = Some(Progress::new(*total, self.estimate.clone()));
                 }
             }
             Event::SetupFailed { error } => {
@@ -88,7 +92,7 @@ impl Sink for Console {
                 self.say(&format!("--- run {iteration} of the selection ---"));
                 if let Some(p) = self.progress.as_mut() {
                     p.finish();
-                    *p = Progress::new(state.total);
+                    *p = Progress::new(state.total, self.estimate.clone());
                 }
             }
             Event::CaseStarted { name } => {
