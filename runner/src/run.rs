@@ -278,6 +278,7 @@ fn reporter_config(config: &RunConfig) -> ReporterConfig {
         junit: config.junit.clone(),
         interactive: config.interactive,
         quiet: config.quiet,
+        terse: config.terse,
         show_logs: config.show_logs,
         color: config.color,
         strict_junit4: config.junit_strict,

@@ -37,6 +37,8 @@ pub struct ReporterConfig {
     pub interactive: bool,
     /// Print only failures and the summary.
     pub quiet: bool,
+    /// `--format terse`: one libtest character per case instead of a line.
+    pub terse: bool,
     /// Print every case's log, not only failed ones (`--nocapture`).
     pub show_logs: bool,
     /// Color the status words (`--color`, `NO_COLOR`).

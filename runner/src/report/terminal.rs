@@ -1,5 +1,6 @@
 //! The console sink: the banner, one line per finished case (above the progress bar on a
-//! terminal), retries and stops, then failures with their logs, the summary and the notes other
+//! terminal; with `--format terse` one libtest character: `.` passed, `F` failed, `i` skipped,
+//! 88 to a line with the count), retries and stops, then failures with their logs, the summary and the notes other
 //! sinks left (where the reports went). Writes to an injected `Write`, so tests read exactly what
 //! a user sees; the progress bar draws on the terminal itself.
 
@@ -22,7 +23,14 @@ pub struct Console {
     junit: std::path::PathBuf,
     /// Set up or failing to: an empty selection ends without a summary.
     began: bool,
+    /// `--format terse`: one character per case.
+    terse: bool,
+    /// Characters on the current terse line.
+    column: usize,
 }
+
+/// Terse characters per line, as libtest's.
+const TERSE_COLUMNS: usize = 88;
 
 impl Console {
     /// A console writing to `out`, drawing a bar when `config.interactive` (and not quiet).
@@ -31,17 +39,20 @@ impl Console {
             out,
             progress: None,
             estimate: Estimate::default(),
-            interactive: config.interactive && !config.quiet,
+            interactive: config.interactive && !config.quiet && !config.terse,
             quiet: config.quiet,
             show_logs: config.show_logs,
             color: config.color,
             junit: config.junit.clone(),
             began: false,
+            terse: config.terse,
+            column: 0,
         }
     }
 
     /// A line above the bar, or on the output.
     fn say(&mut self, line: &str) {
+        self.end_terse_line();
         match &self.progress {
             Some(p) => p.println(line),
             None => {
@@ -50,7 +61,29 @@ impl Console {
         }
     }
 
+    fn end_terse_line(&mut self) {
+        if self.column > 0 {
+            let _ = writeln!(self.out);
+            self.column = 0;
+        }
+    }
+
     fn case_finished(&mut self, result: &crate::events::CaseResult, state: &RunState) {
+        if self.terse {
+            let mark = match result.outcome {
+                Outcome::Passed => '.',
+                Outcome::Failed { .. } | Outcome::TimedOut { .. } => 'F',
+                Outcome::Skipped { .. } => 'i',
+            };
+            let _ = write!(self.out, "{mark}");
+            self.column += 1;
+            if self.column == TERSE_COLUMNS {
+                let _ = writeln!(self.out, " {}/{}", state.results.len(), state.total);
+                self.column = 0;
+            }
+            let _ = self.out.flush();
+            return;
+        }
         let mut line = console::case_line(result, state.results.len(), state.total, self.color);
         if self.show_logs && !result.outcome.is_failure() && !result.log.is_empty() {
             line.push('\n');
@@ -120,6 +153,7 @@ impl Sink for Console {
         if let Some(p) = self.progress.take() {
             p.finish();
         }
+        self.end_terse_line();
         let mut text = String::new();
         if self.began {
             text.push_str(&console::failures(&state.results));
@@ -173,6 +207,7 @@ mod tests {
             color: false,
             strict_junit4: false,
             flaky_fails: false,
+            terse: false,
             github: Default::default(),
             json: false,
         }
@@ -218,5 +253,33 @@ mod tests {
             assert!(text.trim_end().ends_with("junit: j.xml"), "{text}");
             assert!(text.starts_with("target: http://127.0.0.1:8080 (external gateway)\n"), "{text}");
         }
+    }
+
+    #[test]
+    fn terse_prints_one_libtest_character_per_case() {
+        let out = Captured::default();
+        let mut console = Console::new(&ReporterConfig { terse: true, ..config(false) }, Box::new(out.clone()));
+        let facts = Box::new(crate::events::RunFacts::sample());
+        let (at, ready) = (Instant::now(), Instant::now());
+        let mut st = state(Vec::new());
+        st.total = 90;
+        console.event(&Event::RunStarted { facts, total: 90, at, ready }, &st);
+        let failed = Outcome::Failed { message: "expected 201".into(), kind: "assertion" };
+        for i in 0..90 {
+            let outcome = match i {
+                1 => failed.clone(),
+                2 => Outcome::Skipped { reason: "needs cluster access".into() },
+                _ => Outcome::Passed,
+            };
+            let r = result(&format!("a::c{i}"), outcome);
+            st.results.push(r.clone());
+            console.event(&Event::CaseFinished(r), &st);
+        }
+        console.finish(&mut st);
+        let text = out.text();
+        let marks: Vec<&str> = text.lines().filter(|l| l.starts_with(".F")).collect();
+        assert_eq!(marks, [format!(".Fi{} 88/90", ".".repeat(85))], "{text}");
+        assert!(text.contains("\n..\n"), "the last line ends before the failures: {text}");
+        assert!(text.contains("--- a::c1 ---"), "{text}");
     }
 }
