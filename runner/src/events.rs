@@ -277,6 +277,8 @@ pub enum Event {
     SetupFailed {
         /// What went wrong, with a hint.
         error: String,
+        /// Cases planned (all reported skipped next).
+        total: usize,
     },
     /// The health gate finished.
     GateFinished(GateResult),

@@ -109,7 +109,7 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     let (prepared, http) = match set_up(&config).await {
         Ok(ready) => ready,
         Err(error) => {
-            let _ = reporting.events.send(Event::SetupFailed { error });
+            let _ = reporting.events.send(Event::SetupFailed { error, total: plan.len() });
             let stats = pool::skip_all(&plan, "not run: the target could not be set up", &reporting.events);
             let _ = reporting.finish(None, stats).await;
             return Exit::NotStarted;

@@ -57,12 +57,14 @@ pub fn suite_finished(stats: &RunStats, info: &RunInfo) -> String {
 /// The libtest JSON sink, writing to `out` (stdout).
 pub struct JsonSink {
     out: Box<dyn std::io::Write + Send>,
+    /// `suite started` is written (a run that selected nothing writes it at the end).
+    started: bool,
 }
 
 impl JsonSink {
     /// Events to `out`.
     pub fn new(out: Box<dyn std::io::Write + Send>) -> Self {
-        Self { out }
+        Self { out, started: false }
     }
 
     fn write(&mut self, line: &str) {
@@ -75,7 +77,10 @@ impl super::Sink for JsonSink {
     fn event(&mut self, event: &crate::events::Event, state: &super::RunState) {
         use crate::events::Event;
         match event {
-            Event::RunStarted { total, .. } => self.write(&suite_started(*total)),
+            Event::RunStarted { total, .. } | Event::SetupFailed { total, .. } => {
+                self.started = true;
+                self.write(&suite_started(*total));
+            }
             Event::CaseStarted { name } => self.write(&test_started(name)),
             Event::CaseFinished(result) => self.write(&test_finished(result, state.info.flaky_fails)),
             _ => {}
@@ -83,6 +88,9 @@ impl super::Sink for JsonSink {
     }
 
     fn finish(&mut self, state: &mut super::RunState) {
+        if !self.started {
+            self.write(&suite_started(0));
+        }
         let line = suite_finished(&state.stats, &state.info);
         self.write(&line);
     }
@@ -165,5 +173,49 @@ mod tests {
         };
         assert_eq!(counts(false), (json!("ok"), Some(1), Some(0)));
         assert_eq!(counts(true), (json!("failed"), Some(0), Some(1)));
+    }
+
+    /// A `Write` whose bytes a test reads back.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_suite_starts_and_ends_even_when_nothing_ran() {
+        use super::super::{RunState, Sink};
+        use crate::events::Event;
+        for setup_failed in [false, true] {
+            let out = Shared::default();
+            let mut sink = JsonSink::new(Box::new(out.clone()));
+            let mut state = RunState {
+                results: Vec::new(),
+                info: RunInfo::default(),
+                stats: RunStats::default(),
+                total: 0,
+                zero: std::time::Instant::now(),
+                ready: std::time::Instant::now(),
+                junit_error: None,
+                notes: Vec::new(),
+            };
+            if setup_failed {
+                state.info.setup_error = Some("no cluster".into());
+                sink.event(&Event::SetupFailed { error: "no cluster".into(), total: 0 }, &state);
+            }
+            sink.finish(&mut state);
+            let text =
+                String::from_utf8_lossy(&out.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned();
+            let events: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+            let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+            assert_eq!(kinds, ["started", if setup_failed { "failed" } else { "ok" }], "{text}");
+        }
     }
 }

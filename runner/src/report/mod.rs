@@ -163,7 +163,10 @@ fn update(state: &mut RunState, event: &Event) {
             (state.total, state.zero, state.ready) = (*total, *at, *ready);
             state.info.properties = junit::properties(facts);
         }
-        Event::SetupFailed { error } => state.info.setup_error = Some(error.clone()),
+        Event::SetupFailed { error, total } => {
+            state.total = *total;
+            state.info.setup_error = Some(error.clone());
+        }
         Event::GateFinished(gate) => state.info.gate = Some(gate.clone()),
         Event::IterationStarted { iteration } => {
             if *iteration > 1 {

@@ -110,7 +110,7 @@ impl Sink for Console {
                     self.progress = Some(Progress::new(*total, self.estimate.clone()));
                 }
             }
-            Event::SetupFailed { error } => {
+            Event::SetupFailed { error, .. } => {
                 self.began = true;
                 self.say(&format!("error: {}", console::printable(error)));
             }
