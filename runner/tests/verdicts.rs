@@ -2,7 +2,7 @@
 //! systems read JUnit: junitparser's (the `failures` and `errors` attributes of each
 //! `<testsuite>`) and GitLab's `junit.rb` (a `<testcase>` with a `<failure>` or `<error>` child
 //! failed; `flakyFailure`/`rerunFailure` are not looked at). For pass, fail, flaky (pass and
-//! fail), timeout, gate failure, SIGINT, suite timeout and merged shards: a report whose exit
+//! fail), timeout, gate failure, target set-up failure, SIGINT, suite timeout and merged shards: a report whose exit
 //! code is 0 has no failure in either reading, any other has at least one in both.
 
 mod support;
@@ -136,6 +136,23 @@ async fn gate_failure_and_suite_timeout() {
     let args = ["--gateway-url", &hang, "--kube", "none", "--suite-timeout", "1s"];
     let (exit, _) = judged("suite-timeout", dir.path(), &args).await;
     assert_eq!(exit, Some(1));
+}
+
+#[tokio::test]
+async fn target_setup_failure() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("setup.xml");
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let junit = path.to_string_lossy().into_owned();
+    // Outside a pod `--kube in-cluster` has no credentials: the target cannot be set up.
+    let mut cmd = command(&["--gateway-url", &closed, "--kube", "in-cluster", "--junit", &junit]);
+    cmd.env_remove("KUBERNETES_SERVICE_HOST").env_remove("KUBERNETES_SERVICE_PORT");
+    let output = tokio::time::timeout(DEADLINE, cmd.output()).await.unwrap_or_else(|_| panic!("runner hung"));
+    let output = output.unwrap_or_else(|e| panic!("{e}"));
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: --kube in-cluster"), "{stderr}");
+    assert_readers_agree("setup", output.status.code(), &path);
 }
 
 #[tokio::test]
