@@ -84,23 +84,16 @@ impl Pool<'_> {
             }
             tokio::select! {
                 joined = running.join_next_with_id() => {
-                    // `attempt::run` catches panics of the case itself; a JoinError here would be
-                    // a bug in the retry code: the case is still reported, as failed.
-                    let (id, result) = match joined {
-                        Some(Ok((id, result))) => (id, Some(result)),
-                        Some(Err(e)) => (e.id(), None),
-                        None => continue,
+                    let Some(joined) = joined else { continue };
+                    let id = match &joined {
+                        Ok((id, _)) => *id,
+                        Err(e) => e.id(),
                     };
                     let Some((case, lane)) = in_flight.remove(&id) else { continue };
                     if let Some(busy) = lanes.get_mut(lane) {
                         *busy = false;
                     }
-                    let result = result.unwrap_or_else(|| {
-                        let mut lost = skipped(case, "");
-                        lost.outcome = Outcome::Failed { message: "the runner lost this case's task".into(), kind: "panic" };
-                        lost
-                    });
-                    self.finish(result);
+                    self.finish(joined.map(|(_, result)| result).unwrap_or_else(|_| lost(case)));
                 }
                 () = self.stop.stopping(), if !self.stop.is_stopping() => {}
             }
@@ -209,6 +202,14 @@ async fn with_retries(
 
 /// First retry waits this long ×2; the wait doubles per retry, at most 1 s.
 const RETRY_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The result of a case whose task the runner lost: `attempt::run` catches panics of the case
+/// itself, so a join error would be a bug in the retry code; the case is still reported, failed.
+fn lost(case: &Case) -> CaseResult {
+    let mut lost = skipped(case, "");
+    lost.outcome = Outcome::Failed { message: "the runner lost this case's task".into(), kind: "panic" };
+    lost
+}
 
 /// A result for a case that was not run.
 pub fn skipped(case: &Case, reason: impl Into<String>) -> CaseResult {
