@@ -76,7 +76,7 @@ pub struct RunConfig {
     pub kube: KubeMode,
     /// Only list the cases.
     pub list: bool,
-    /// `--format terse` (list as `name: test`).
+    /// `--format terse`: `--list` as `name: test` lines, a run as libtest's `.`/`F`/`i` characters.
     pub terse: bool,
     /// `-q`.
     pub quiet: bool,

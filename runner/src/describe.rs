@@ -1,14 +1,13 @@
-//! Describing a run to the user before it starts: the `--list` lines, the `--dry-run` plan and
-//! the banner (target, workers and where the number came from, timeouts, partition, order, JUnit
-//! path). Only text; nothing here runs anything.
-
-use std::io::Write;
-use std::time::Duration;
+//! Describing a run before it starts: the `--list` lines, the `--dry-run` plan, and the facts of
+//! a run (target, workers and where the number came from, timeouts, partition, order) that the
+//! reporters render. Nothing here runs anything.
 
 use crate::config::{JobsSource, Repeat, RunConfig};
+use crate::events::{Endpoint, RunFacts, Workers};
 use crate::plan::TestPlan;
 use crate::run::INTERRUPT_GRACE;
 use crate::target::Prepared;
+use std::io::Write;
 
 /// `--list`: libtest's `name: test` lines (and its count line unless `--format terse`).
 pub fn print_list(plan: &TestPlan, terse: bool) {
@@ -49,53 +48,46 @@ pub fn print_dry_run(plan: &TestPlan, config: &RunConfig) {
     }
 }
 
-/// The banner lines, printed on stderr before the gate.
-pub fn banner(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> Vec<String> {
-    let jobs_from = match config.jobs_source {
+/// What the run is about to do, as data for the reporters (the banner, JUnit's properties).
+pub fn facts(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> RunFacts {
+    let source = match config.jobs_source {
         JobsSource::Flag => "from -j/--jobs",
         JobsSource::TestThreads => "from --test-threads",
         JobsSource::Env => "from E2E_JOBS",
         JobsSource::RustTestThreads => "from RUST_TEST_THREADS",
         JobsSource::Cpus => "all CPUs, std::thread::available_parallelism",
     };
-    let fmt_opt = |d: Option<Duration>| d.map_or_else(|| "none".to_owned(), |d| format!("{d:?}"));
-    vec![
-        prepared.description.clone(),
-        prepared.kube_description.clone(),
-        format!(
-            "readiness: {} ({}; one gate before any case, deadline {:?})",
-            prepared.health_url, prepared.health_source, config.health_timeout
-        ),
-        format!("metrics: {} ({})", prepared.metrics_url, prepared.metrics_source),
-        match &prepared.datastorage_url {
-            Some(url) => format!("datastorage: {url} ({})", prepared.datastorage_source),
-            None => format!("datastorage: {}", prepared.datastorage_source),
+    let endpoint = |url: &str, source: &str| Endpoint { url: Some(url.to_owned()), source: source.to_owned() };
+    RunFacts {
+        gateway_url: prepared.gateway_url.clone(),
+        embedded: prepared.double.is_some(),
+        cluster: prepared.kube_description.clone(),
+        readiness: endpoint(&prepared.health_url, &prepared.health_source),
+        metrics: endpoint(&prepared.metrics_url, &prepared.metrics_source),
+        datastorage: Endpoint { url: prepared.datastorage_url.clone(), source: prepared.datastorage_source.clone() },
+        workers: Workers { jobs: config.jobs, source },
+        parallel: plan.parallel.len(),
+        serial: plan.serial.len(),
+        registered: plan.registered,
+        case_timeout: config.case_timeout,
+        suite_timeout: config.suite_timeout,
+        health_timeout: config.health_timeout,
+        interrupt_grace: INTERRUPT_GRACE,
+        partition: config.selection.partition.map(|p| p.to_string()),
+        order: config.selection.order.to_string(),
+        seed: config.seed,
+        timings: config.timings_source.clone(),
+        recorded: plan
+            .cases()
+            .filter_map(|case| config.timings.get(case.name).map(|d| (case.name.to_owned(), *d)))
+            .collect(),
+        retries: config.retries,
+        flaky_fails: config.flaky_fails,
+        runs: match config.repeat {
+            Repeat::Times(n) => Some(n),
+            Repeat::UntilItFails => None,
         },
-        format!("workers: {} ({jobs_from})", config.jobs),
-        format!(
-            "cases: {} selected of {} registered ({} parallel, {} serial)",
-            plan.len(),
-            plan.registered,
-            plan.parallel.len(),
-            plan.serial.len()
-        ),
-        format!(
-            "timeouts: {:?} per case (unless a case sets its own), suite {}, interrupt grace {INTERRUPT_GRACE:?}",
-            config.case_timeout,
-            fmt_opt(config.suite_timeout)
-        ),
-        format!("partition: {}", partition_text(config)),
-        format!("order: {}; timings: {}", config.selection.order, config.timings_source),
-        format!(
-            "retries: {} (flaky cases {} the run); runs: {}",
-            config.retries,
-            if config.flaky_fails { "fail" } else { "pass" },
-            match config.repeat {
-                Repeat::Times(n) => n.to_string(),
-                Repeat::UntilItFails => "until one fails".to_owned(),
-            }
-        ),
-        format!("token: {}", prepared.account.source),
-        format!("junit: {}", config.junit.display()),
-    ]
+        token: prepared.account.source.clone(),
+        label_filter: config.selection.labels.as_ref().map(ToString::to_string),
+    }
 }

@@ -9,10 +9,11 @@ use tokio::time::Instant;
 
 use crate::config::{Repeat, RunConfig};
 use crate::describe;
-use crate::events::Event;
+use crate::events::{Event, RunStats};
 use crate::gate::HealthGate;
 use crate::plan::{self, TestPlan};
 use crate::pool::{self, PoolConfig, Stop, StopReason};
+use crate::report::junit::JunitError;
 use crate::report::{self, ReporterConfig};
 use crate::target::{self, Prepared};
 
@@ -52,17 +53,6 @@ pub fn run(config: RunConfig) -> Exit {
         describe::print_dry_run(&plan, &config);
         return Exit::Passed;
     }
-    if plan.is_empty() {
-        // Replace any earlier report: an old all-pass file must not stand for this run.
-        write_setup_failure(&config, &plan, "");
-        eprintln!(
-            "no case selected: {} registered, none matched the name filter, --label-filter, --ignored and --partition; \
-             list them with --list (pass --allow-empty to exit 0)",
-            plan.registered
-        );
-        return if config.allow_empty { Exit::Passed } else { Exit::NothingSelected };
-    }
-    write_started(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -78,63 +68,56 @@ fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
 }
 
-/// Replaces the report at `--junit` (and clears temp files a killed writer left) before anything
-/// else happens: from now on the file describes this run, `complete=false` until it ends, so a
-/// run killed during set-up or the gate never leaves an earlier run's report standing.
-fn write_started(config: &RunConfig) {
-    crate::report::atomic::remove_leftovers(&config.junit);
-    let info = crate::report::junit::RunInfo { complete: false, ..Default::default() };
-    let report = crate::report::junit::build(&[], &info);
-    if let Err(e) = crate::report::junit::write_atomic(&report, &config.junit) {
-        eprintln!("warning: {e}");
-    }
+/// The reporter task and the channel feeding it.
+struct Reporting {
+    events: mpsc::UnboundedSender<Event>,
+    task: tokio::task::JoinHandle<Option<JunitError>>,
+    started: Instant,
 }
 
-/// Writes the report of a run that never reached its cases: every planned case skipped, and a
-/// failed `@setup` case when `error` is not empty. Replaces any earlier report at the path.
-fn write_setup_failure(config: &RunConfig, plan: &TestPlan, error: &str) {
-    let reason = if error.is_empty() { "not run" } else { "not run: the target could not be set up" };
-    let results: Vec<_> = plan.cases().map(|case| pool::skipped(case, reason)).collect();
-    let info = crate::report::junit::RunInfo {
-        setup_error: (!error.is_empty()).then(|| error.to_owned()),
-        complete: true,
-        ..Default::default()
-    };
-    let report = crate::report::junit::build(&results, &info);
-    if let Err(e) = crate::report::junit::write_atomic(&report, &config.junit) {
-        eprintln!("error: {e}");
+impl Reporting {
+    /// Starts the reporter; its JUnit sink replaces any earlier report at once.
+    fn start(config: &RunConfig) -> Self {
+        let (events, receiver) = mpsc::unbounded_channel();
+        let task = tokio::spawn(report::run(receiver, reporter_config(config)));
+        Self { events, task, started: Instant::now() }
+    }
+
+    /// Sends `RunFinished` and waits for the reports; `Err` when the reporter itself failed.
+    async fn finish(self, cut_short: Option<String>, stats: RunStats) -> Result<Option<JunitError>, Exit> {
+        let _ = self.events.send(Event::RunFinished { wall: self.started.elapsed(), cut_short, stats });
+        drop(self.events);
+        self.task.await.map_err(|e| {
+            eprintln!("error: the reporter stopped: {e}");
+            Exit::NotStarted
+        })
     }
 }
 
 async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
-    let started = Instant::now();
-    let prepared = match target::prepare(&config).await {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            write_setup_failure(&config, &plan, &e.to_string());
+    let reporting = Reporting::start(&config);
+    if plan.is_empty() {
+        // The reporter still replaces any earlier report: an old all-pass file must not stand for this run.
+        let _ = reporting.finish(None, RunStats::default()).await;
+        eprintln!(
+            "no case selected: {} registered, none matched the name filter, --label-filter, --ignored and --partition; \
+             list them with --list (pass --allow-empty to exit 0)",
+            plan.registered
+        );
+        return if config.allow_empty { Exit::Passed } else { Exit::NothingSelected };
+    }
+    let (prepared, http) = match set_up(&config).await {
+        Ok(ready) => ready,
+        Err(error) => {
+            let _ = reporting.events.send(Event::SetupFailed { error, total: plan.len() });
+            let stats = pool::skip_all(&plan, "not run: the target could not be set up", &reporting.events);
+            let _ = reporting.finish(None, stats).await;
             return Exit::NotStarted;
         }
     };
-    let http = match reqwest::Client::builder()
-        .no_proxy()
-        // A redirect is an answer the gate or the case sees, never a hop off the target.
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(60))
-        .pool_max_idle_per_host(config.jobs)
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: could not build the HTTP client: {e}");
-            return Exit::NotStarted;
-        }
-    };
-    let (events, receiver) = mpsc::unbounded_channel();
-    let reporter = tokio::spawn(report::run(receiver, reporter_config(&config, &prepared)));
+    let events = reporting.events.clone();
     let _ = events.send(Event::RunStarted {
-        banner: describe::banner(&config, &plan, &prepared),
+        facts: Box::new(describe::facts(&config, &plan, &prepared)),
         total: plan.len(),
         at: crate::process_start(),
         ready: std::time::Instant::now(),
@@ -142,124 +125,165 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     let stop = Stop::default();
     tokio::spawn(listen_for_signals(stop.clone(), events.clone()));
     if let Some(limit) = config.suite_timeout {
-        let (stop, events) = (stop.clone(), events.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(limit).await;
-            let reason = StopReason::SuiteTimeout(limit);
-            let _ = events.send(Event::Stopping { reason: format!("{reason}: stopping like an interrupt") });
-            stop.request_with_grace(reason, INTERRUPT_GRACE);
-        });
+        tokio::spawn(stop_at_suite_timeout(limit, stop.clone(), events.clone()));
     }
-
-    let gate = HealthGate::new(&prepared.health_url, config.health_timeout);
-    let gate_result = tokio::select! {
-        result = gate.wait(&http) => Some(result),
-        () = stop.stopping() => None,
+    let healthy = pass_gate(&config, &prepared, &http, &stop, &events).await;
+    let stats = match healthy {
+        Some(true) => run_selection(&config, &plan, case_context(&prepared, http), &stop, &events).await,
+        Some(false) => pool::skip_all(&plan, "not run: health gate failed", &events),
+        None => pool::skip_all(&plan, "interrupted", &events),
     };
-    let gate_ok = gate_result.as_ref().is_some_and(|g| g.error.is_none());
-    if let Some(result) = gate_result {
-        let _ = events.send(Event::GateFinished(result));
-    }
-    if gate_ok {
-        let base = suites::CtxConfig {
-            http,
-            gateway_url: prepared.gateway_url.clone(),
-            health_url: prepared.health_url.clone(),
-            metrics_url: prepared.metrics_url.clone(),
-            kube: prepared.kube.clone(),
-            token: prepared.account.token.as_deref().map(Arc::from),
-            controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
-            run_id: String::new(),
-            // The in-memory cluster of the embedded double runs no controllers; a real one does.
-            runs_controllers: prepared.double.is_none(),
-            datastorage_url: prepared.datastorage_url.clone(),
-        };
-        let pool_config = PoolConfig {
-            jobs: config.jobs,
-            default_timeout: config.case_timeout,
-            max_fail: config.max_fail,
-            retries: config.retries,
-        };
-        let mut iteration = 0;
-        loop {
-            iteration += 1;
-            let _ = events.send(Event::IterationStarted { iteration });
-            // A fresh run id per run of the selection: `--repeat` never trips over what an earlier
-            // run created (names and fingerprints derive from it).
-            let ctx = Arc::new(suites::CtxConfig { run_id: new_run_id(), ..base.clone() });
-            let tally = pool::run(&plan, &pool_config, ctx, &events, &stop).await;
-            let again = match config.repeat {
-                Repeat::Times(runs) => iteration < runs,
-                Repeat::UntilItFails => true,
-            };
-            let failed = tally.failed > 0 || (config.flaky_fails && tally.flaky > 0);
-            if failed || !again || stop.is_stopping() {
-                break;
-            }
-        }
-    } else {
-        let reason = if stop.is_stopping() { "interrupted" } else { "not run: health gate failed" };
-        for case in plan.cases() {
-            let _ = events.send(Event::CaseFinished(pool::skipped(case, reason)));
-        }
-    }
+    drop(events);
     let cut_short = match stop.reason() {
         Some(reason @ (StopReason::Interrupted(_) | StopReason::SuiteTimeout(_))) => Some(reason.to_string()),
         _ => None,
     };
-    let _ = events.send(Event::RunFinished { wall: started.elapsed(), cut_short });
-    drop(events);
     // A report that could not be written was said on stderr; the exit code still tells how the
     // cases went.
-    let outcome = match reporter.await {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            eprintln!("error: the reporter stopped: {e}");
-            return Exit::NotStarted;
+    let junit_error = reporting.finish(cut_short, stats).await;
+    tear_down(prepared).await;
+    match junit_error {
+        Ok(junit_error) => {
+            exit_code(stop.reason(), &stats, healthy == Some(false), junit_error.is_some(), config.flaky_fails)
         }
-    };
+        Err(exit) => exit,
+    }
+}
+
+/// Waits for the one health gate (or a stop) and reports it; whether the target is healthy,
+/// `None` when the run stopped first.
+async fn pass_gate(
+    config: &RunConfig,
+    prepared: &Prepared,
+    http: &reqwest::Client,
+    stop: &Stop,
+    events: &mpsc::UnboundedSender<Event>,
+) -> Option<bool> {
+    let gate = HealthGate::new(&prepared.health_url, config.health_timeout);
+    tokio::select! {
+        result = gate.wait(http) => {
+            let healthy = result.error.is_none();
+            let _ = events.send(Event::GateFinished(result));
+            Some(healthy)
+        }
+        () = stop.stopping() => None,
+    }
+}
+
+/// Removes the suite's account (when the runner made it) and stops the embedded target.
+async fn tear_down(prepared: Prepared) {
     for problem in prepared.account.release().await {
         eprintln!("warning: could not remove the suite's account: {problem}");
     }
     if let Some(double) = prepared.double {
         double.shutdown().await;
     }
-    match stop.reason() {
+}
+
+/// The exit code, read from the pool's counts and how the run ended.
+fn exit_code(
+    stop: Option<StopReason>,
+    stats: &RunStats,
+    gate_failed: bool,
+    junit_failed: bool,
+    flaky_fails: bool,
+) -> Exit {
+    match stop {
         Some(StopReason::Interrupted(_)) => Exit::Interrupted,
         // Without its report a run cannot be judged by CI: never a pass.
-        _ if outcome.junit_error.is_some() => Exit::Failed,
-        _ if outcome.gate_failed => Exit::NotStarted,
-        _ if outcome.results.iter().any(|r| r.outcome.is_failure()) => Exit::Failed,
-        _ if config.flaky_fails && outcome.results.iter().any(|r| r.is_flaky()) => Exit::Failed,
+        _ if junit_failed => Exit::Failed,
+        _ if gate_failed => Exit::NotStarted,
+        _ if stats.cases_failed(flaky_fails) => Exit::Failed,
         Some(StopReason::SuiteTimeout(_)) => Exit::Failed,
         _ => Exit::Passed,
     }
 }
 
-fn reporter_config(config: &RunConfig, prepared: &Prepared) -> ReporterConfig {
-    let mut properties = vec![
-        ("target".to_owned(), prepared.gateway_url.clone()),
-        ("embedded".to_owned(), prepared.double.is_some().to_string()),
-        ("jobs".to_owned(), config.jobs.to_string()),
-        ("partition".to_owned(), describe::partition_text(config)),
-        ("runner.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
-    ];
-    if let Some(seed) = config.seed {
-        properties.push(("seed".to_owned(), seed.to_string()));
+/// The target (embedded double, kube client, the suite's account) and the HTTP client the gate
+/// and the cases share; what went wrong, with a hint.
+async fn set_up(config: &RunConfig) -> Result<(Prepared, reqwest::Client), String> {
+    let prepared = target::prepare(config).await.map_err(|e| e.to_string())?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        // A redirect is an answer the gate or the case sees, never a hop off the target.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(config.jobs)
+        .build()
+        .map_err(|e| format!("could not build the HTTP client: {e}"))?;
+    Ok((prepared, http))
+}
+
+/// What every case's `Ctx` starts from (the run id is set per run of the selection).
+fn case_context(prepared: &Prepared, http: reqwest::Client) -> suites::CtxConfig {
+    suites::CtxConfig {
+        http,
+        gateway_url: prepared.gateway_url.clone(),
+        health_url: prepared.health_url.clone(),
+        metrics_url: prepared.metrics_url.clone(),
+        kube: prepared.kube.clone(),
+        token: prepared.account.token.as_deref().map(Arc::from),
+        controller_namespace: fixtures::crd::CONTROLLER_NAMESPACE.to_owned(),
+        run_id: String::new(),
+        // The in-memory cluster of the embedded double runs no controllers; a real one does.
+        runs_controllers: prepared.double.is_none(),
+        datastorage_url: prepared.datastorage_url.clone(),
     }
-    properties.push(("retries".to_owned(), config.retries.to_string()));
-    if let Some(labels) = &config.selection.labels {
-        properties.push(("label-filter".to_owned(), labels.to_string()));
+}
+
+/// Runs the selection once, or again per `--repeat`/`--until-it-fails` until a run fails or the
+/// run stops; the counts of the last run.
+async fn run_selection(
+    config: &RunConfig,
+    plan: &TestPlan,
+    base: suites::CtxConfig,
+    stop: &Stop,
+    events: &mpsc::UnboundedSender<Event>,
+) -> RunStats {
+    let pool_config = PoolConfig {
+        jobs: config.jobs,
+        default_timeout: config.case_timeout,
+        max_fail: config.max_fail,
+        retries: config.retries,
+    };
+    let mut iteration = 0;
+    loop {
+        iteration += 1;
+        let _ = events.send(Event::IterationStarted { iteration });
+        // A fresh run id per run of the selection: `--repeat` never trips over what an earlier
+        // run created (names and fingerprints derive from it).
+        let ctx = Arc::new(suites::CtxConfig { run_id: new_run_id(), ..base.clone() });
+        let stats = pool::run(plan, &pool_config, ctx, events, stop).await;
+        let again = match config.repeat {
+            Repeat::Times(runs) => iteration < runs,
+            Repeat::UntilItFails => true,
+        };
+        if stats.cases_failed(config.flaky_fails) || !again || stop.is_stopping() {
+            return stats;
+        }
     }
+}
+
+/// Stops the run like an interrupt once `limit` has passed.
+async fn stop_at_suite_timeout(limit: Duration, stop: Stop, events: mpsc::UnboundedSender<Event>) {
+    tokio::time::sleep(limit).await;
+    let reason = StopReason::SuiteTimeout(limit);
+    let _ = events.send(Event::Stopping { reason: format!("{reason}: stopping like an interrupt") });
+    stop.request_with_grace(reason, INTERRUPT_GRACE);
+}
+
+fn reporter_config(config: &RunConfig) -> ReporterConfig {
     ReporterConfig {
         junit: config.junit.clone(),
         interactive: config.interactive,
         quiet: config.quiet,
+        terse: config.terse,
         show_logs: config.show_logs,
         color: config.color,
         strict_junit4: config.junit_strict,
         trace: config.trace.clone(),
-        properties,
+        flaky_fails: config.flaky_fails,
         github: config.github.clone(),
         json: config.json,
     }
@@ -292,5 +316,28 @@ async fn listen_for_signals(stop: Stop, events: mpsc::UnboundedSender<Event>) {
                 .send(Event::Stopping { reason: format!("second signal ({name}): cancelling running cases now") });
             stop.abort(StopReason::Interrupted(name.into()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_is_read_from_the_pools_counts_and_how_the_run_ended() {
+        let clean = RunStats { passed: 3, ..RunStats::default() };
+        let failed = RunStats { passed: 2, failed: 1, ..RunStats::default() };
+        let flaky = RunStats { passed: 3, flaky: 1, ..RunStats::default() };
+        let sigint = || Some(StopReason::Interrupted("SIGINT".into()));
+        let suite = || Some(StopReason::SuiteTimeout(Duration::from_secs(1)));
+        assert_eq!(exit_code(None, &clean, false, false, false), Exit::Passed);
+        assert_eq!(exit_code(None, &failed, false, false, false), Exit::Failed);
+        assert_eq!(exit_code(None, &flaky, false, false, false), Exit::Passed);
+        assert_eq!(exit_code(None, &flaky, false, false, true), Exit::Failed);
+        assert_eq!(exit_code(None, &clean, true, false, false), Exit::NotStarted);
+        assert_eq!(exit_code(None, &clean, false, true, false), Exit::Failed, "no report, no pass");
+        assert_eq!(exit_code(sigint(), &clean, false, false, false), Exit::Interrupted);
+        assert_eq!(exit_code(suite(), &clean, false, false, false), Exit::Failed);
+        assert_eq!(exit_code(Some(StopReason::MaxFail(1)), &failed, false, false, false), Exit::Failed);
     }
 }

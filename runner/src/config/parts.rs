@@ -191,7 +191,7 @@ pub(super) fn color(cli: &Cli, env: Env<'_>, terminal_outside_ci: bool) -> bool 
 }
 
 /// Whether libtest's JSON events go to stdout. `--format json` needs `-Z unstable-options` (as
-/// libtest's does) and a run (not `--list`); `--format terse` only shapes `--list`; `--logfile`
+/// libtest's does) and a run (not `--list`); `--format terse` is the console's (and `--list`'s); `--logfile`
 /// is refused rather than ignored.
 pub(super) fn format(cli: &Cli) -> Result<bool, ConfigError> {
     if cli.libtest.logfile.is_some() {
@@ -208,9 +208,6 @@ pub(super) fn format(cli: &Cli) -> Result<bool, ConfigError> {
             "--format json is unstable in libtest: pass -Z unstable-options with it, as libtest expects".into(),
         )),
         (Some(FormatSetting::Json), false) => Ok(true),
-        (Some(FormatSetting::Terse), false) => {
-            Err(ConfigError::Flag("--format terse applies to --list only; for shorter run output use -q".into()))
-        }
         _ => Ok(false),
     }
 }

@@ -81,7 +81,6 @@ fn bad_values_are_rejected_with_what_is_expected() {
         (&["--ignored", "--include-ignored"], "--ignored"),
         (&["--format", "json"], "-Z unstable-options"),
         (&["--format", "json", "-Z", "unstable-options", "--list"], "not to --list"),
-        (&["--format", "terse"], "--list only"),
         (&["--logfile", "out.txt"], "--logfile is not supported"),
         (&["-j", "many"], "expected a whole number"),
         (&["--partition", "3/2"], "expected hash:K/N, slice:K/N or duration:K/N"),
@@ -217,4 +216,6 @@ fn libtest_environment_and_color_conventions() {
     assert!(!color(&[("CLICOLOR", "0")]));
     assert_eq!(resolve(&["--format", "json", "-Z", "unstable-options"], &[]).map(|c| c.json), Ok(true));
     assert_eq!(resolve(&["--list", "--format", "terse"], &[]).map(|c| (c.json, c.terse)), Ok((false, true)));
+    assert_eq!(resolve(&["--format", "terse"], &[]).map(|c| (c.json, c.terse)), Ok((false, true)));
+    assert_eq!(resolve(&["--format", "pretty"], &[]).map(|c| (c.json, c.terse)), Ok((false, false)));
 }

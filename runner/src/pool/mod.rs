@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 
 pub use cancel::{Stop, StopReason};
 
-use crate::events::{CaseResult, Event, FailedAttempt, Outcome};
+use crate::events::{CaseResult, Event, FailedAttempt, Outcome, RunStats};
 use crate::plan::TestPlan;
 
 /// How the pool runs cases.
@@ -31,19 +31,6 @@ pub struct PoolConfig {
     pub retries: u32,
 }
 
-/// Counts the pool keeps for the exit code.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PoolTally {
-    /// Passed cases.
-    pub passed: usize,
-    /// Failed or timed-out cases.
-    pub failed: usize,
-    /// Skipped cases.
-    pub skipped: usize,
-    /// Passed after failing (also counted in `passed`).
-    pub flaky: usize,
-}
-
 /// Runs `plan`, sending events to `events`, until done or stopped through `stop`.
 pub async fn run(
     plan: &TestPlan,
@@ -51,11 +38,11 @@ pub async fn run(
     ctx: Arc<CtxConfig>,
     events: &UnboundedSender<Event>,
     stop: &Stop,
-) -> PoolTally {
-    let mut pool = Pool { config, ctx, events, stop, tally: PoolTally::default() };
+) -> RunStats {
+    let mut pool = Pool { config, ctx, events, stop, stats: RunStats::default() };
     pool.phase(&plan.parallel, config.jobs.max(1)).await;
     pool.phase(&plan.serial, 1).await;
-    pool.tally
+    pool.stats
 }
 
 struct Pool<'a> {
@@ -63,7 +50,7 @@ struct Pool<'a> {
     ctx: Arc<CtxConfig>,
     events: &'a UnboundedSender<Event>,
     stop: &'a Stop,
-    tally: PoolTally,
+    stats: RunStats,
 }
 
 impl Pool<'_> {
@@ -97,23 +84,16 @@ impl Pool<'_> {
             }
             tokio::select! {
                 joined = running.join_next_with_id() => {
-                    // `attempt::run` catches panics of the case itself; a JoinError here would be
-                    // a bug in the retry code: the case is still reported, as failed.
-                    let (id, result) = match joined {
-                        Some(Ok((id, result))) => (id, Some(result)),
-                        Some(Err(e)) => (e.id(), None),
-                        None => continue,
+                    let Some(joined) = joined else { continue };
+                    let id = match &joined {
+                        Ok((id, _)) => *id,
+                        Err(e) => e.id(),
                     };
                     let Some((case, lane)) = in_flight.remove(&id) else { continue };
                     if let Some(busy) = lanes.get_mut(lane) {
                         *busy = false;
                     }
-                    let result = result.unwrap_or_else(|| {
-                        let mut lost = skipped(case, "");
-                        lost.outcome = Outcome::Failed { message: "the runner lost this case's task".into(), kind: "panic" };
-                        lost
-                    });
-                    self.finish(result);
+                    self.finish(joined.map(|(_, result)| result).unwrap_or_else(|_| lost(case)));
                 }
                 () = self.stop.stopping(), if !self.stop.is_stopping() => {}
             }
@@ -141,23 +121,30 @@ impl Pool<'_> {
     }
 
     fn finish(&mut self, result: CaseResult) {
-        match &result.outcome {
-            Outcome::Passed => {
-                self.tally.passed += 1;
-                self.tally.flaky += usize::from(result.is_flaky());
-            }
-            Outcome::Skipped { .. } => self.tally.skipped += 1,
-            Outcome::Failed { .. } | Outcome::TimedOut { .. } => {
-                self.tally.failed += 1;
-                if self.config.max_fail.is_some_and(|max| self.tally.failed >= max) && !self.stop.is_stopping() {
-                    let reason = StopReason::MaxFail(self.tally.failed);
-                    let _ = self.events.send(Event::Stopping { reason: reason.to_string() });
-                    self.stop.request(reason);
-                }
-            }
+        self.stats.add(&result);
+        let failed = self.stats.failed;
+        if result.outcome.is_failure()
+            && self.config.max_fail.is_some_and(|max| failed >= max)
+            && !self.stop.is_stopping()
+        {
+            let reason = StopReason::MaxFail(failed);
+            let _ = self.events.send(Event::Stopping { reason: reason.to_string() });
+            self.stop.request(reason);
         }
         let _ = self.events.send(Event::CaseFinished(result));
     }
+}
+
+/// Reports every case of `plan` as skipped for `reason` (the target or the gate failed, or the
+/// run was stopped before the pool started) and counts them.
+pub fn skip_all(plan: &TestPlan, reason: &str, events: &UnboundedSender<Event>) -> RunStats {
+    let mut stats = RunStats::default();
+    for case in plan.cases() {
+        let result = skipped(case, reason);
+        stats.add(&result);
+        let _ = events.send(Event::CaseFinished(result));
+    }
+    stats
 }
 
 /// Runs `case`, and again up to `retries` times while it fails, with a short backoff. Earlier
@@ -215,6 +202,14 @@ async fn with_retries(
 
 /// First retry waits this long ×2; the wait doubles per retry, at most 1 s.
 const RETRY_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The result of a case whose task the runner lost: `attempt::run` catches panics of the case
+/// itself, so a join error would be a bug in the retry code; the case is still reported, failed.
+fn lost(case: &Case) -> CaseResult {
+    let mut lost = skipped(case, "");
+    lost.outcome = Outcome::Failed { message: "the runner lost this case's task".into(), kind: "panic" };
+    lost
+}
 
 /// A result for a case that was not run.
 pub fn skipped(case: &Case, reason: impl Into<String>) -> CaseResult {

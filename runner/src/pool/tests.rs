@@ -68,7 +68,7 @@ fn passes(_: Ctx) -> BoxFut {
     Box::pin(async move { Ok(()) })
 }
 
-async fn run_plan(plan: TestPlan, jobs: usize, max_fail: Option<usize>, stop: &Stop) -> (PoolTally, Vec<CaseResult>) {
+async fn run_plan(plan: TestPlan, jobs: usize, max_fail: Option<usize>, stop: &Stop) -> (RunStats, Vec<CaseResult>) {
     run_plan_with_retries(plan, jobs, max_fail, 0, stop).await
 }
 
@@ -78,7 +78,7 @@ async fn run_plan_with_retries(
     max_fail: Option<usize>,
     retries: u32,
     stop: &Stop,
-) -> (PoolTally, Vec<CaseResult>) {
+) -> (RunStats, Vec<CaseResult>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let config = PoolConfig { jobs, default_timeout: Duration::from_secs(5), max_fail, retries };
     let tally = run(&plan, &config, ctx_config(), &tx, stop).await;

@@ -1,11 +1,10 @@
 //! Plain-text rendering of run events: the per-case line, failures with their logs, and the
 //! summary. Pure functions returning strings, so tests read exactly what users see.
 
-use std::time::Duration;
+use super::junit::RunInfo;
+use crate::events::{CaseResult, Outcome, RunStats};
 
-use crate::events::{CaseResult, Outcome};
-
-/// Counts for the summary line.
+/// Counts of `results`, for the GitHub summary's table (`failed` without the timeouts).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Passed.
@@ -115,9 +114,9 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// The closing summary: counts, wall time and the five slowest cases.
-pub fn summary(results: &[CaseResult], wall: Duration) -> String {
-    let c = Counts::of(results);
+/// The closing summary: flaky cases, the five slowest cases, and the counts as the JUnit report
+/// has them (the pool's counts plus the failing run-level entries: gate, set-up, a cut-short run).
+pub fn summary(results: &[CaseResult], stats: &RunStats, info: &RunInfo) -> String {
     let mut slowest: Vec<&CaseResult> = results.iter().filter(|r| !r.duration.is_zero()).collect();
     slowest.sort_by(|a, b| b.duration.cmp(&a.duration).then_with(|| a.name.cmp(&b.name)));
     let mut text = String::new();
@@ -132,15 +131,25 @@ pub fn summary(results: &[CaseResult], wall: Duration) -> String {
     for r in slowest.iter().take(5) {
         text.push_str(&format!("  {:>8.3}s {}\n", r.duration.as_secs_f64(), r.name));
     }
+    let (passed, failed, skipped) = info.report_counts(stats);
+    let mut run_level: Vec<&str> = Vec::new();
+    if info.gate.as_ref().is_some_and(|g| g.error.is_some()) {
+        run_level.push("the health gate");
+    }
+    if info.setup_error.is_some() {
+        run_level.push("the target set-up");
+    }
+    if info.cut_short.is_some() {
+        run_level.push("the run, cut short");
+    }
+    let run_level = if run_level.is_empty() { String::new() } else { format!(" (with {})", run_level.join(", ")) };
+    let flaky_counted = if info.flaky_fails { " (counted as failed)" } else { "" };
     text.push_str(&format!(
-        "\nsummary: {} passed, {} failed, {} skipped\n{} timed out (counted as failed) · {} flaky · {} cases in {:.2}s\n",
-        c.passed,
-        c.failed + c.timed_out,
-        c.skipped,
-        c.timed_out,
-        c.flaky,
-        results.len(),
-        wall.as_secs_f64()
+        "\nsummary: {passed} passed, {failed} failed{run_level}, {skipped} skipped\n{} timed out (counted as failed) · {} flaky{flaky_counted} · {} cases in {:.2}s\n",
+        stats.timed_out,
+        stats.flaky,
+        stats.total(),
+        info.wall.as_secs_f64()
     ));
     text
 }
@@ -148,20 +157,12 @@ pub fn summary(results: &[CaseResult], wall: Duration) -> String {
 #[cfg(test)]
 mod tests {
 
+    use std::time::Duration;
+
     use super::*;
 
     fn result(name: &str, outcome: Outcome, ms: u64) -> CaseResult {
-        CaseResult {
-            name: name.into(),
-            area: "a".into(),
-            location: String::new(),
-            outcome,
-            duration: Duration::from_millis(ms),
-            log: "GET /health\n200".into(),
-            started: std::time::Instant::now(),
-            lane: 0,
-            retries: Vec::new(),
-        }
+        CaseResult::sample(name, outcome, Duration::from_millis(ms), "GET /health\n200")
     }
 
     #[test]
@@ -194,7 +195,10 @@ mod tests {
         assert_eq!(case_line(&results[0], 1, 12, false), "[ 1/12] PASS    [   0.120s] a::ok");
         assert_eq!(case_line(&results[0], 1, 12, true), "[ 1/12] \x1b[1;32mPASS   \x1b[0m [   0.120s] a::ok");
         assert!(case_line(&results[3], 4, 4, false).ends_with("a::skip (needs cluster access)"));
-        let s = summary(&results, Duration::from_millis(2500));
+        let mut stats = RunStats::default();
+        results.iter().for_each(|r| stats.add(r));
+        let info = RunInfo { wall: Duration::from_millis(2500), ..RunInfo::default() };
+        let s = summary(&results, &stats, &info);
         assert!(s.contains("summary: 1 passed, 2 failed, 1 skipped\n"), "{s}");
         assert!(s.contains("1 timed out"), "{s}");
         let slow_pos = s.find("a::slow").unwrap_or(usize::MAX);
@@ -204,5 +208,28 @@ mod tests {
         assert!(f.contains("--- a::bad ---\nassertion: expected 201, got 500\nlog:\n  GET /health\n"), "{f}");
         assert!(f.contains("timeout: did not finish within 2s"));
         assert!(!f.contains("a::ok"));
+    }
+
+    #[test]
+    fn the_summary_counts_the_gate_and_flaky_failures_as_the_report_does() {
+        let skipped = result("a::s", Outcome::Skipped { reason: "not run: health gate failed".into() }, 0);
+        let stats = RunStats { skipped: 3, ..RunStats::default() };
+        let gate = crate::events::GateResult {
+            started: std::time::Instant::now(),
+            url: "http://x/readyz".into(),
+            attempts: 4,
+            elapsed: Duration::from_secs(1),
+            error: Some("never ready".into()),
+        };
+        let info = RunInfo { gate: Some(gate), ..RunInfo::default() };
+        let s = summary(std::slice::from_ref(&skipped), &stats, &info);
+        assert!(s.contains("summary: 0 passed, 1 failed (with the health gate), 3 skipped\n"), "{s}");
+        let flaky = RunStats { passed: 4, flaky: 1, ..RunStats::default() };
+        let info = RunInfo { flaky_fails: true, ..RunInfo::default() };
+        let s = summary(&[], &flaky, &info);
+        assert!(
+            s.contains("summary: 3 passed, 1 failed, 0 skipped\n") && s.contains("1 flaky (counted as failed)"),
+            "{s}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! This task is the only writer to the terminal.
 
 pub mod atomic;
+mod banner;
 pub mod console;
 pub mod github;
 pub mod json;
@@ -11,6 +12,7 @@ pub mod junit;
 mod progress;
 mod snapshots;
 mod terminal;
+mod testcase;
 pub mod trace;
 
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use self::junit::{JunitError, RunInfo};
-use crate::events::{CaseResult, Event};
+use crate::events::{CaseResult, Event, RunStats};
 
 /// How often sinks get a tick (pending JUnit snapshots are flushed).
 const TICK: Duration = Duration::from_millis(100);
@@ -35,29 +37,20 @@ pub struct ReporterConfig {
     pub interactive: bool,
     /// Print only failures and the summary.
     pub quiet: bool,
+    /// `--format terse`: one libtest character per case instead of a line.
+    pub terse: bool,
     /// Print every case's log, not only failed ones (`--nocapture`).
     pub show_logs: bool,
     /// Color the status words (`--color`, `NO_COLOR`).
     pub color: bool,
     /// Only junit-4 XSD elements in the report (`--junit-strict`).
     pub strict_junit4: bool,
-    /// Suite properties for JUnit.
-    pub properties: Vec<(String, String)>,
+    /// `--flaky-result fail`: flaky cases are failures in the reports too.
+    pub flaky_fails: bool,
     /// GitHub Actions step summary and annotations.
     pub github: github::GithubOutput,
     /// libtest's JSON events on stdout (`--format json -Z unstable-options`).
     pub json: bool,
-}
-
-/// What the reporter saw, for the exit code.
-#[derive(Debug, Default)]
-pub struct ReportOutcome {
-    /// Every case result of the last run of the selection.
-    pub results: Vec<CaseResult>,
-    /// The gate failed.
-    pub gate_failed: bool,
-    /// The final JUnit report could not be written.
-    pub junit_error: Option<JunitError>,
 }
 
 /// What the dispatcher knows about the run; every sink reads it.
@@ -67,6 +60,8 @@ pub struct RunState {
     pub results: Vec<CaseResult>,
     /// What JUnit says about the run as a whole (gate, wall time, completeness, properties).
     pub info: RunInfo,
+    /// The pool's counts, once the run finished.
+    pub stats: RunStats,
     /// Cases planned.
     pub total: usize,
     /// When the process entered the runner.
@@ -81,6 +76,8 @@ pub struct RunState {
 
 /// One report of the run. Every method has a default that does nothing.
 pub trait Sink: Send {
+    /// Before the first event (the JUnit sink replaces an earlier run's report here).
+    fn start(&mut self, _state: &mut RunState) {}
     /// An event, after the dispatcher updated `state` with it.
     fn event(&mut self, _event: &Event, _state: &RunState) {}
     /// Called every [`TICK`] while no event comes.
@@ -110,16 +107,18 @@ fn sinks(config: &ReporterConfig) -> Vec<Box<dyn Sink>> {
     sinks
 }
 
-/// Consumes events until `RunFinished` (or the channel closes) and feeds every sink.
-pub async fn run(events: UnboundedReceiver<Event>, config: ReporterConfig) -> ReportOutcome {
+/// Consumes events until `RunFinished` (or the channel closes) and feeds every sink; the error
+/// of the final JUnit write, if any (the exit code depends on it).
+pub async fn run(events: UnboundedReceiver<Event>, config: ReporterConfig) -> Option<JunitError> {
     let state = RunState {
         results: Vec::new(),
         info: RunInfo {
-            properties: config.properties.clone(),
             started_at: Some(SystemTime::now()),
             strict_junit4: config.strict_junit4,
+            flaky_fails: config.flaky_fails,
             ..RunInfo::default()
         },
+        stats: RunStats::default(),
         total: 0,
         zero: Instant::now(),
         ready: Instant::now(),
@@ -134,7 +133,8 @@ pub async fn dispatch(
     mut events: UnboundedReceiver<Event>,
     mut state: RunState,
     mut sinks: Vec<Box<dyn Sink>>,
-) -> ReportOutcome {
+) -> Option<JunitError> {
+    sinks.iter_mut().for_each(|s| s.start(&mut state));
     let mut tick = tokio::time::interval(TICK);
     loop {
         let event = tokio::select! {
@@ -153,14 +153,20 @@ pub async fn dispatch(
         }
     }
     sinks.iter_mut().for_each(|s| s.finish(&mut state));
-    let gate_failed = state.info.gate.as_ref().is_some_and(|g| g.error.is_some());
-    ReportOutcome { results: state.results, gate_failed, junit_error: state.junit_error }
+    state.junit_error
 }
 
 /// What an event changes in the state every sink sees.
 fn update(state: &mut RunState, event: &Event) {
     match event {
-        Event::RunStarted { total, at, ready, .. } => (state.total, state.zero, state.ready) = (*total, *at, *ready),
+        Event::RunStarted { facts, total, at, ready } => {
+            (state.total, state.zero, state.ready) = (*total, *at, *ready);
+            state.info.properties = junit::properties(facts);
+        }
+        Event::SetupFailed { error, total } => {
+            state.total = *total;
+            state.info.setup_error = Some(error.clone());
+        }
         Event::GateFinished(gate) => state.info.gate = Some(gate.clone()),
         Event::IterationStarted { iteration } => {
             if *iteration > 1 {
@@ -173,7 +179,8 @@ fn update(state: &mut RunState, event: &Event) {
             state.results.push(result.clone());
             state.info.wall = state.zero.elapsed();
         }
-        Event::RunFinished { wall, cut_short } => {
+        Event::RunFinished { wall, cut_short, stats } => {
+            state.stats = *stats;
             state.info.wall = *wall;
             state.info.complete = cut_short.is_none();
             state.info.cut_short.clone_from(cut_short);

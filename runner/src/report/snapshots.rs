@@ -1,4 +1,7 @@
-//! The JUnit sink. While the run goes on, the report on disk is rewritten (atomically, with
+//! The JUnit sink, the only writer of the report. Before anything else happens it replaces the
+//! report at the path (and removes temp files a killed writer left) with an empty one saying
+//! `complete=false`, so a run killed during set-up never leaves an earlier run's report. While
+//! the run goes on, the report on disk is rewritten (atomically, with
 //! `complete=false`) after finished cases, on a background writer; a snapshot is built only when
 //! the writer is idle, so a fast suite costs a few writes, not one per case, and pending changes
 //! go out on the next event or tick. When the run ends the final report is written after any
@@ -49,6 +52,14 @@ impl JunitSink {
 }
 
 impl Sink for JunitSink {
+    fn start(&mut self, state: &mut RunState) {
+        super::atomic::remove_leftovers(&self.path);
+        let info = RunInfo { complete: false, ..state.info.clone() };
+        if let Err(e) = junit::write_atomic(&junit::build(&[], &info), &self.path) {
+            state.notes.push(format!("warning: {e}"));
+        }
+    }
+
     fn event(&mut self, event: &Event, state: &RunState) {
         if let Event::CaseFinished(_) = event {
             self.dirty = true;

@@ -1,11 +1,12 @@
 //! The console sink: the banner, one line per finished case (above the progress bar on a
-//! terminal), retries and stops, then failures with their logs, the summary and the notes other
+//! terminal; with `--format terse` one libtest character: `.` passed, `F` failed, `i` skipped,
+//! 88 to a line with the count), retries and stops, then failures with their logs, the summary and the notes other
 //! sinks left (where the reports went). Writes to an injected `Write`, so tests read exactly what
 //! a user sees; the progress bar draws on the terminal itself.
 
 use std::io::Write;
 
-use super::progress::Progress;
+use super::progress::{Estimate, Progress};
 use super::{ReporterConfig, RunState, Sink, console};
 use crate::events::{Event, Outcome};
 
@@ -13,11 +14,23 @@ use crate::events::{Event, Outcome};
 pub struct Console {
     out: Box<dyn Write + Send>,
     progress: Option<Progress>,
+    /// The ETA's start for each run of the selection.
+    estimate: Estimate,
     interactive: bool,
     quiet: bool,
     show_logs: bool,
     color: bool,
+    junit: std::path::PathBuf,
+    /// Set up or failing to: an empty selection ends without a summary.
+    began: bool,
+    /// `--format terse`: one character per case.
+    terse: bool,
+    /// Characters on the current terse line.
+    column: usize,
 }
+
+/// Terse characters per line, as libtest's.
+const TERSE_COLUMNS: usize = 88;
 
 impl Console {
     /// A console writing to `out`, drawing a bar when `config.interactive` (and not quiet).
@@ -25,15 +38,21 @@ impl Console {
         Self {
             out,
             progress: None,
-            interactive: config.interactive && !config.quiet,
+            estimate: Estimate::default(),
+            interactive: config.interactive && !config.quiet && !config.terse,
             quiet: config.quiet,
             show_logs: config.show_logs,
             color: config.color,
+            junit: config.junit.clone(),
+            began: false,
+            terse: config.terse,
+            column: 0,
         }
     }
 
     /// A line above the bar, or on the output.
     fn say(&mut self, line: &str) {
+        self.end_terse_line();
         match &self.progress {
             Some(p) => p.println(line),
             None => {
@@ -42,14 +61,36 @@ impl Console {
         }
     }
 
+    fn end_terse_line(&mut self) {
+        if self.column > 0 {
+            let _ = writeln!(self.out);
+            self.column = 0;
+        }
+    }
+
     fn case_finished(&mut self, result: &crate::events::CaseResult, state: &RunState) {
+        if self.terse {
+            let mark = match result.outcome {
+                Outcome::Passed => '.',
+                Outcome::Failed { .. } | Outcome::TimedOut { .. } => 'F',
+                Outcome::Skipped { .. } => 'i',
+            };
+            let _ = write!(self.out, "{mark}");
+            self.column += 1;
+            if self.column == TERSE_COLUMNS {
+                let _ = writeln!(self.out, " {}/{}", state.results.len(), state.total);
+                self.column = 0;
+            }
+            let _ = self.out.flush();
+            return;
+        }
         let mut line = console::case_line(result, state.results.len(), state.total, self.color);
         if self.show_logs && !result.outcome.is_failure() && !result.log.is_empty() {
             line.push('\n');
             line.push_str(&console::indent(&result.log));
         }
         match self.progress.as_mut() {
-            Some(p) => p.finished(&result.name, &line),
+            Some(p) => p.finished(result, &line),
             None if !self.quiet || result.outcome.is_failure() => self.say(&line),
             None => {}
         }
@@ -59,13 +100,19 @@ impl Console {
 impl Sink for Console {
     fn event(&mut self, event: &Event, state: &RunState) {
         match event {
-            Event::RunStarted { banner, total, .. } => {
-                for line in banner {
-                    self.say(line);
+            Event::RunStarted { facts, total, .. } => {
+                self.began = true;
+                for line in super::banner::lines(facts, &self.junit) {
+                    self.say(&line);
                 }
+                self.estimate = Estimate::new(&facts.recorded, *total, facts.workers.jobs);
                 if self.interactive {
-                    self.progress = Some(Progress::new(*total));
+                    self.progress = Some(Progress::new(*total, self.estimate.clone()));
                 }
+            }
+            Event::SetupFailed { error, .. } => {
+                self.began = true;
+                self.say(&format!("error: {}", console::printable(error)));
             }
             Event::GateFinished(gate) => match &gate.error {
                 None => self.say(&format!(
@@ -78,7 +125,7 @@ impl Sink for Console {
                 self.say(&format!("--- run {iteration} of the selection ---"));
                 if let Some(p) = self.progress.as_mut() {
                     p.finish();
-                    *p = Progress::new(state.total);
+                    *p = Progress::new(state.total, self.estimate.clone());
                 }
             }
             Event::CaseStarted { name } => {
@@ -106,8 +153,12 @@ impl Sink for Console {
         if let Some(p) = self.progress.take() {
             p.finish();
         }
-        let mut text = console::failures(&state.results);
-        text.push_str(&console::summary(&state.results, state.info.wall));
+        self.end_terse_line();
+        let mut text = String::new();
+        if self.began {
+            text.push_str(&console::failures(&state.results));
+            text.push_str(&console::summary(&state.results, &state.stats, &state.info));
+        }
         for note in &state.notes {
             text.push_str(note);
             text.push('\n');
@@ -118,83 +169,4 @@ impl Sink for Console {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::{Arc, Mutex, PoisonError};
-    use std::time::{Duration, Instant};
-
-    use super::*;
-    use crate::events::CaseResult;
-    use crate::report::junit::RunInfo;
-
-    /// A `Write` whose bytes a test can read back.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Captured {
-        fn text(&self) -> String {
-            String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-        }
-    }
-
-    fn config(quiet: bool) -> ReporterConfig {
-        ReporterConfig {
-            junit: "j.xml".into(),
-            trace: None,
-            interactive: false,
-            quiet,
-            show_logs: false,
-            color: false,
-            strict_junit4: false,
-            properties: Vec::new(),
-            github: Default::default(),
-            json: false,
-        }
-    }
-
-    fn state(results: Vec<CaseResult>) -> RunState {
-        RunState {
-            results,
-            info: RunInfo::default(),
-            total: 2,
-            zero: Instant::now(),
-            ready: Instant::now(),
-            junit_error: None,
-            notes: vec!["junit: j.xml".into()],
-        }
-    }
-
-    fn result(name: &str, outcome: Outcome) -> CaseResult {
-        CaseResult::sample(name, outcome, Duration::from_millis(5), "GET /x\n")
-    }
-
-    #[test]
-    fn lines_then_failures_summary_and_notes_quiet_shows_only_failures() {
-        for quiet in [false, true] {
-            let out = Captured::default();
-            let mut console = Console::new(&config(quiet), Box::new(out.clone()));
-            let passed = result("a::ok", Outcome::Passed);
-            let failed =
-                result("a::bad", Outcome::Failed { message: "expected 201\u{1b}[2J".into(), kind: "assertion" });
-            let mut st = state(vec![passed.clone()]);
-            console.event(&Event::CaseFinished(passed), &st);
-            st.results.push(failed.clone());
-            console.event(&Event::CaseFinished(failed), &st);
-            console.finish(&mut st);
-            let text = out.text();
-            assert_eq!(text.contains("PASS"), !quiet, "{text}");
-            assert!(text.contains("[2/2] FAIL") && text.contains("--- a::bad ---"), "{text}");
-            assert!(!text.contains('\u{1b}'), "{text:?}");
-            assert!(text.trim_end().ends_with("junit: j.xml"), "{text}");
-        }
-    }
-}
+mod tests;
