@@ -25,6 +25,8 @@ use clap::Parser;
     mut_arg("ignored", |a| a.help("Run only cases marked ignored")),
     mut_arg("include_ignored", |a| a.help("Run ignored cases too").conflicts_with("ignored")),
     mut_arg("list", |a| a.help("List the selected cases (libtest format; with --format terse: `name: test` lines only)")),
+    mut_arg("color", |a| a.help("Color the console: auto (default: stderr is a terminal and CI is unset; NO_COLOR or CLICOLOR=0 turn it off, CLICOLOR_FORCE on), always, never")),
+    mut_arg("format", |a| a.help("Console format: pretty (default), terse (one character per case), json (libtest's events on stdout; needs -Z unstable-options)")),
     mut_arg("logfile", |a| a.hide(true)),
     mut_arg("bench", |a| a.hide(true)),
     mut_arg("test", |a| a.hide(true)),
@@ -275,5 +277,14 @@ mod tests {
         assert_eq!(cli.libtest.skip, vec!["slow".to_owned()]);
         assert_eq!(cli.jobs.as_deref(), Some("8"));
         assert!(Cli::try_parse_from(["runner", "--procs", "3"]).is_ok());
+    }
+
+    /// The help describes this runner's console, not libtest's (which speaks of stdout and serial runs).
+    #[test]
+    fn color_and_format_help_speak_of_the_runner() {
+        let help = <Cli as clap::CommandFactory>::command().render_help().to_string();
+        assert!(!help.contains("serially"), "{help}");
+        assert!(help.contains("CLICOLOR_FORCE"), "{help}");
+        assert!(help.contains("-Z unstable-options"), "{help}");
     }
 }

@@ -28,8 +28,6 @@ pub struct Prepared {
     pub metrics_source: String,
     /// Kubernetes access for cluster cases.
     pub kube: Option<kube::Client>,
-    /// One line describing the target (the banner's first line).
-    pub description: String,
     /// One line describing cluster access.
     pub kube_description: String,
     /// The account the cases post signals as (its token, where it came from).
@@ -102,7 +100,7 @@ pub enum TargetError {
 /// Starts or describes the target named by `config`.
 pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
     let namespace = fixtures::crd::CONTROLLER_NAMESPACE;
-    let (gateway_url, kube, description, kube_description, account, double) = match &config.target {
+    let (gateway_url, kube, kube_description, account, double) = match &config.target {
         Target::Embedded => {
             // The embedded double runs with auth on, so the auth cases run too; the suite's
             // account is made in its in-memory cluster as it would be in a real one.
@@ -110,17 +108,13 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
             let account = SuiteAccount::resolve(config.token.clone(), Some(&kube), namespace).await?;
             let embedded = Embedded::start(config, kube).await?;
             let double = &embedded.gateway;
-            let description = format!(
-                "target: {} (embedded gateway double, in-memory cluster; pass --gateway-url for a real gateway)",
-                double.url
-            );
             let kube_description = "cluster: in-memory (kube-fake-client)".to_owned();
-            (double.url.clone(), Some(double.kube.clone()), description, kube_description, account, Some(embedded))
+            (double.url.clone(), Some(double.kube.clone()), kube_description, account, Some(embedded))
         }
         Target::External(url) => {
             let (kube, kube_description) = external_kube(config.kube).await?;
             let account = SuiteAccount::resolve(config.token.clone(), kube.as_ref(), namespace).await?;
-            (url.clone(), kube, format!("target: {url} (external gateway)"), kube_description, account, None)
+            (url.clone(), kube, kube_description, account, None)
         }
     };
     let datastorage = double.as_ref().map(|embedded| layout::Sourced {
@@ -155,7 +149,6 @@ pub async fn prepare(config: &RunConfig) -> Result<Prepared, TargetError> {
         metrics_url: metrics.url,
         metrics_source: metrics.source,
         kube,
-        description,
         kube_description,
         account,
         datastorage_url,
