@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # After a failed Kind run: gathers what a reader needs to debug it into $ARTIFACTS_DIR
 # (target/e2e/artifacts): the gateway pods' logs (current and previous container) and the
-# DataStorage double's, the gateway pods' description, every event in the cluster, the
+# DataStorage double's, both Deployments' pod descriptions, every event in the cluster, the
 # RemediationRequests in $NAMESPACE, `kind export logs` and the runner's trace. Every command is
 # cut at ARTIFACT_TIMEOUT and every file at ARTIFACT_MAX_BYTES; what each command did is listed
 # in index.txt. Never fails: it runs after a failure and must not replace that failure's exit
@@ -49,6 +49,7 @@ capture gateway-describe.txt kubectl -n "$NAMESPACE" describe pods -l "$GATEWAY_
 capture gateway.log kubectl -n "$NAMESPACE" logs -l "$GATEWAY_SELECTOR" --all-containers --prefix --timestamps --tail=-1
 capture gateway-previous.log kubectl -n "$NAMESPACE" logs -l "$GATEWAY_SELECTOR" --all-containers --prefix --timestamps --tail=-1 --previous
 capture datastorage.log kubectl -n "$NAMESPACE" logs -l "$DATASTORAGE_SELECTOR" --all-containers --prefix --timestamps --tail=-1
+capture datastorage-describe.txt kubectl -n "$NAMESPACE" describe pods -l "$DATASTORAGE_SELECTOR"
 capture events.txt kubectl get events -A --sort-by=.lastTimestamp
 capture remediationrequests.yaml kubectl get remediationrequests -n "$NAMESPACE" -o yaml
 capture kind-export.txt kind export logs "$OUT/kind" --name "$CLUSTER_NAME"
