@@ -1,7 +1,7 @@
 //! The Kind/CI pipeline, checked by what can run here (no Docker, no Kind): the make targets and
 //! their dry runs, the ci/ scripts (`bash -n`, shellcheck) and the runner Job manifest. The
-//! workflow, its linters, `.ci/run`, the failure-artifacts scripts and the nextest config have
-//! their own modules under `pipeline/`.
+//! workflow, its linters, `.ci/run`, the failure-artifacts scripts, the runner's GitHub output
+//! and the nextest config have their own modules under `pipeline/`.
 
 mod support;
 
@@ -9,6 +9,8 @@ mod support;
 mod artifacts;
 #[path = "pipeline/ci_run.rs"]
 mod ci_run;
+#[path = "pipeline/github.rs"]
+mod github;
 #[path = "pipeline/linters.rs"]
 mod linters;
 #[path = "pipeline/nextest.rs"]
