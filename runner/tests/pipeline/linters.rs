@@ -56,7 +56,8 @@ fn actionlint() -> Option<Command> {
 
 fn zizmor() -> Command {
     let mut cmd = Command::new("zizmor");
-    cmd.args(["--offline", "--no-progress"]);
+    // The pedantic persona: also the findings the default one leaves out.
+    cmd.args(["--offline", "--no-progress", "--persona", "pedantic"]);
     cmd
 }
 
