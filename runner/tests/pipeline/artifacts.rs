@@ -1,6 +1,7 @@
 //! Failure artifacts: `ci/collect-artifacts.sh` against stub `kubectl` and `kind` writes the
 //! expected files, cut in size, cuts a hanging command at its timeout and never fails;
-//! `ci/test-e2e-gateway.sh` calls it when the runner fails and keeps the runner's exit status.
+//! `ci/test-e2e-gateway.sh` and `ci/in-cluster.sh` call it when the run fails and keep its exit
+//! status (the in-cluster run also with the runner Job's pods).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -166,4 +167,67 @@ fn e2e_script_collects_artifacts_only_when_the_runner_fails_and_keeps_its_status
     let (code, _, collected) = e2e_script_with_runner_exit(0);
     assert_eq!(code, Some(0));
     assert!(!collected, "a passing run collects nothing");
+}
+
+/// A kubectl for ci/in-cluster.sh whose Job ends Complete (`passed`) or Failed; it records its
+/// arguments. The wait for the condition that does not come blocks until the script kills it.
+fn job_kubectl(calls: &Path, passed: bool) -> String {
+    let (complete, failed) = if passed { ("exit 0", "exec sleep 60") } else { ("exec sleep 60", "exit 0") };
+    let verdict = if passed { "True" } else { "" };
+    format!(
+        r#"echo "$*" >> '{calls}'
+case "$*" in
+  "apply -f -") cat >/dev/null ;;
+  *condition=complete*) {complete} ;;
+  *condition=failed*) {failed} ;;
+  *" get job "*) printf '{verdict}' ;;
+  *) echo "kubectl answered: $*" ;;
+esac"#,
+        calls = calls.display()
+    )
+}
+
+/// Runs ci/in-cluster.sh on stubs; returns (exit code, kubectl's arguments, artifacts dir).
+fn in_cluster_run(passed: bool) -> (Option<i32>, String, tempfile::TempDir) {
+    let stubs = Stubs::new();
+    let calls = stubs.path().join("kubectl.calls");
+    stubs.add("kubectl", &job_kubectl(&calls, passed));
+    stubs.add("kind", r#"case "$1 $2" in "get clusters") echo gateway-e2e ;; "get nodes") echo node-1 ;; esac"#);
+    // `docker cp NODE:DIR/. DEST/` copies one shard report; `cargo` (the merge) succeeds.
+    stubs.add("docker", r#"if [ "$1" = cp ]; then echo '<testsuites/>' > "$3/junit-0.xml"; fi"#);
+    stubs.add("cargo", "exit 0");
+    let keep = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let child = stubs
+        .bash("ci/in-cluster.sh")
+        .env("SHARDS", "2")
+        .env("CONTAINER_ENGINE", "docker")
+        .env("REPORTS_DIR", stubs.path().join("reports"))
+        .env("JUNIT", stubs.path().join("junit.xml"))
+        .env("TRACE", stubs.path().join("trace.json"))
+        .env("ARTIFACTS_DIR", keep.path().join("artifacts"))
+        .env("ARTIFACT_TIMEOUT", "5s")
+        .env("KUBECONFIG_PATH", stubs.path().join("kubeconfig"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("in-cluster.sh: {e}"));
+    let output = wait_with_deadline(child, Duration::from_secs(60));
+    let kubectl = std::fs::read_to_string(&calls).unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(kubectl.contains("apply -f -"), "the Job was applied: {kubectl}\n{stderr}");
+    (output.status.code(), kubectl, keep)
+}
+
+#[test]
+fn in_cluster_failure_collects_artifacts_with_the_runner_jobs_pods() {
+    let (code, kubectl, keep) = in_cluster_run(false);
+    assert_eq!(code, Some(1), "a Failed Job fails the script");
+    let out = keep.path().join("artifacts");
+    assert!(out.join("index.txt").is_file(), "a failed in-cluster run collects artifacts");
+    assert!(read_artifact(&out, "runner-job.log").contains("kubectl answered"), "the Job pods' logs");
+    assert!(kubectl.contains("describe pods -l app.kubernetes.io/name=gateway-e2e-runner"), "{kubectl}");
+
+    let (code, _, keep) = in_cluster_run(true);
+    assert_eq!(code, Some(0), "a Complete Job with merged reports passes");
+    assert!(!keep.path().join("artifacts").exists(), "a passing run collects nothing");
 }
