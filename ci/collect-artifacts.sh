@@ -74,4 +74,9 @@ while IFS= read -r -d '' file; do
 done < <(find "$OUT" -type f -size +"$MAX_BYTES"c -print0)
 
 log "failure artifacts in $OUT ($(du -sh "$OUT" 2>/dev/null | cut -f1)); see index.txt"
+# In GitHub Actions the step summary says where they are (the workflow uploads the directory).
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  printf "\n**Failure artifacts**: \`%s\` (\`index.txt\` says what each file is)\n" "${OUT#"$ROOT"/}" \
+    >>"$GITHUB_STEP_SUMMARY"
+fi
 exit 0

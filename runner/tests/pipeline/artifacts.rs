@@ -58,7 +58,10 @@ fn collect_artifacts_writes_logs_events_rrs_kind_logs_and_trace_each_cut_in_size
     std::fs::write(stubs.path().join("trace.json"), "{\"traceEvents\":[]}").unwrap_or_else(|e| panic!("{e}"));
     let out = stubs.path().join("artifacts");
 
-    let child = collect(&stubs, &out, "20s").spawn().unwrap_or_else(|e| panic!("collect-artifacts.sh: {e}"));
+    let summary = stubs.path().join("summary.md");
+    let mut cmd = collect(&stubs, &out, "20s");
+    let child =
+        cmd.env("GITHUB_STEP_SUMMARY", &summary).spawn().unwrap_or_else(|e| panic!("collect-artifacts.sh: {e}"));
     let output = wait_with_deadline(child, Duration::from_secs(60));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
@@ -85,6 +88,8 @@ fn collect_artifacts_writes_logs_events_rrs_kind_logs_and_trace_each_cut_in_size
     let index = read_artifact(&out, "index.txt");
     assert!(index.contains("gateway.log") && index.contains("cut at 2048 bytes"), "{index}");
     assert!(index.contains("exit 1"), "the missing previous container is recorded: {index}");
+    let summary = std::fs::read_to_string(&summary).unwrap_or_default();
+    assert!(summary.contains(&format!("**Failure artifacts**: `{}`", out.display())), "{summary}");
 
     let calls = std::fs::read_to_string(&calls).unwrap_or_else(|e| panic!("kubectl was not called: {e}"));
     for expected in [
