@@ -189,6 +189,11 @@ fn e2e_uploads_its_report_always_and_the_cluster_artifacts_on_failure() {
     let artifacts = uploads.iter().find(|s| s["with"]["path"].as_str() == Some("target/e2e/artifacts"));
     let artifacts = artifacts.unwrap_or_else(|| panic!("target/e2e/artifacts is not uploaded"));
     assert_eq!(artifacts["if"].as_str(), Some("failure()"));
+    // A hung run times out as a step (a failure, so the steps below run), not as the job.
+    let job_minutes = workflow["jobs"]["e2e"]["timeout-minutes"].as_u64().unwrap_or_default();
+    let suite = steps.iter().find(|s| run(s).contains("make test-e2e-gateway")).unwrap_or_else(|| panic!("no run"));
+    let step_minutes = suite["timeout-minutes"].as_u64().unwrap_or_else(|| panic!("the suite step has no timeout"));
+    assert!(step_minutes + 10 <= job_minutes, "{step_minutes} of {job_minutes} minutes leaves no time to collect");
     let collect = steps.iter().find(|s| run(s).contains("ci/collect-artifacts.sh"));
     let condition = collect.and_then(|s| s["if"].as_str()).unwrap_or_else(|| panic!("no collect step"));
     assert!(condition.contains("failure()"), "{condition}");
