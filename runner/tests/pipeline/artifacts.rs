@@ -128,15 +128,19 @@ fn collect_artifacts_cuts_a_hanging_command_at_its_timeout_and_never_fails() {
 
 /// Runs ci/test-e2e-gateway.sh with a stub `cargo` exiting `status`; returns (exit code, cargo's
 /// arguments, whether artifacts were collected).
-fn e2e_script_with_runner_exit(status: i32) -> (Option<i32>, String, bool) {
+fn e2e_script_with_runner_exit(status: i32, datastorage: Option<&str>) -> (Option<i32>, String, bool) {
     let stubs = Stubs::new();
     let calls = stubs.path().join("cargo.calls");
     stubs.add("cargo", &format!("echo \"$*\" >> '{}'; exit {status}", calls.display()));
     stubs.add("kubectl", "echo ok");
     stubs.add("kind", "exit 0");
     let out = stubs.path().join("artifacts");
-    let child = stubs
-        .bash("ci/test-e2e-gateway.sh")
+    let mut cmd = stubs.bash("ci/test-e2e-gateway.sh");
+    match datastorage {
+        Some(url) => cmd.env("DATASTORAGE_HOST_URL", url),
+        None => cmd.env_remove("DATASTORAGE_HOST_URL"),
+    };
+    let child = cmd
         .arg("--nocapture")
         .env("CASE", "dedup::repeat_alert_is_duplicate")
         .env("JOBS", "2")
@@ -156,7 +160,7 @@ fn e2e_script_with_runner_exit(status: i32) -> (Option<i32>, String, bool) {
 
 #[test]
 fn e2e_script_collects_artifacts_only_when_the_runner_fails_and_keeps_its_status() {
-    let (code, cargo, collected) = e2e_script_with_runner_exit(1);
+    let (code, cargo, collected) = e2e_script_with_runner_exit(1, None);
     assert_eq!(code, Some(1), "the runner's status is the script's");
     assert!(collected, "a failed run collects artifacts");
     for arg in [
@@ -169,9 +173,10 @@ fn e2e_script_collects_artifacts_only_when_the_runner_fails_and_keeps_its_status
         assert!(cargo.contains(arg), "{arg} missing from: {cargo}");
     }
 
-    let (code, _, collected) = e2e_script_with_runner_exit(0);
+    let (code, cargo, collected) = e2e_script_with_runner_exit(0, Some(""));
     assert_eq!(code, Some(0));
     assert!(!collected, "a passing run collects nothing");
+    assert!(!cargo.contains("--datastorage-url"), "set empty, the runner's probe decides: {cargo}");
 }
 
 /// A kubectl for ci/in-cluster.sh whose Job ends Complete (`passed`) or Failed; it records its
