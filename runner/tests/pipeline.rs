@@ -83,10 +83,15 @@ impl Stubs {
         format!("{}:{}", self.path().display(), std::env::var("PATH").unwrap_or_default())
     }
 
-    /// A `bash SCRIPT` command from the repository root with the stubs first on PATH.
+    /// A `bash SCRIPT` command from the repository root with the stubs first on PATH and none of
+    /// GitHub's files (these tests also run inside GitHub Actions: nothing may reach the job's own).
     fn bash(&self, script: &str) -> Command {
         let mut cmd = Command::new("bash");
         cmd.arg(root().join(script)).current_dir(root()).env("PATH", self.search_path());
+        for variable in ["GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_ENV", "RUNNER_JOB_SELECTOR"]
+        {
+            cmd.env_remove(variable);
+        }
         cmd
     }
 }

@@ -126,8 +126,9 @@ fn collect_artifacts_cuts_a_hanging_command_at_its_timeout_and_never_fails() {
     assert!(index.contains("exit 3") && index.contains("no trace"), "{index}");
 }
 
-/// Runs ci/test-e2e-gateway.sh with a stub `cargo` exiting `status`; returns (exit code, cargo's
-/// arguments, whether artifacts were collected).
+/// Runs ci/test-e2e-gateway.sh with a stub `cargo` exiting `status` and DATASTORAGE_HOST_URL set
+/// to `datastorage` (`None`: unset); returns (exit code, cargo's arguments, whether artifacts were
+/// collected).
 fn e2e_script_with_runner_exit(status: i32, datastorage: Option<&str>) -> (Option<i32>, String, bool) {
     let stubs = Stubs::new();
     let calls = stubs.path().join("cargo.calls");
