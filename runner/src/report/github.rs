@@ -66,7 +66,8 @@ pub fn summary(results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &P
         "✅"
     };
     let mut md = format!(
-        "### {verdict} gateway e2e\n\n| passed | failed | timed out | flaky | skipped | wall |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {:.1}s |\n\n",
+        "### {verdict} gateway e2e{}\n\n| passed | failed | timed out | flaky | skipped | wall |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {:.1}s |\n\n",
+        run_label(info),
         c.passed,
         c.failed,
         c.timed_out,
@@ -163,6 +164,21 @@ impl super::Sink for GithubSink {
     }
 }
 
+/// What the run was against, for the heading: the embedded double or the target URL, and the
+/// partition when there is one (each CI shard writes its own summary).
+fn run_label(info: &RunInfo) -> String {
+    let property = |name: &str| info.properties.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let mut label = match (property("embedded"), property("target")) {
+        (Some("true"), _) => "embedded double".to_owned(),
+        (_, Some(target)) => format!("`{}`", markdown_cell(target)),
+        _ => return String::new(),
+    };
+    if let Some(partition) = property("partition").filter(|p| *p != "none") {
+        let _ = write!(label, ", shard {}", markdown_cell(partition));
+    }
+    format!(": {label}")
+}
+
 fn gate_error(info: &RunInfo) -> Option<&str> {
     info.gate.as_ref().and_then(|g| g.error.as_deref())
 }
@@ -248,8 +264,11 @@ mod tests {
             elapsed: Duration::from_millis(1500),
             error: None,
         };
-        let info = RunInfo { gate: Some(gate.clone()), ..RunInfo::default() };
+        let properties = [("target", "http://localhost:8080"), ("embedded", "false"), ("partition", "slice:2/3")];
+        let properties = properties.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let info = RunInfo { gate: Some(gate.clone()), properties, ..RunInfo::default() };
         let md = summary(&[failed], &info, Duration::ZERO, Path::new("j.xml"));
+        assert!(md.starts_with("### ❌ gateway e2e: `http://localhost:8080`, shard slice:2/3\n"), "{md}");
         assert!(md.contains("| `area::fails` | assertion: got 500 | `suites/src/gateway/x.rs:42` |"), "{md}");
         assert!(md.contains("Health gate: `http://127.0.0.1:8080/readyz` ready after 3 request(s), 1.5s"), "{md}");
 

@@ -54,6 +54,7 @@ async fn on_github_each_failed_case_is_annotated_and_summarised_as_junit_has_it(
     let md = std::fs::read_to_string(&summary).unwrap_or_else(|e| panic!("no summary: {e}"));
     let (earlier, ours) = md.split_once("### ❌ gateway e2e").unwrap_or_else(|| panic!("{md}"));
     assert_eq!(earlier, "an earlier step's summary\n", "appended, not replaced");
+    assert!(ours.starts_with(&format!(": `{url}`\n")), "the heading names the target: {ours}");
     let counts = ours.lines().nth(4).unwrap_or_default();
     let columns: Vec<&str> = counts.split('|').map(str::trim).collect();
     assert_eq!(columns.get(2).copied(), Some(failed.len().to_string().as_str()), "failed column: {ours}");
