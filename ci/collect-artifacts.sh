@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # After a failed Kind run: gathers what a reader needs to debug it into $ARTIFACTS_DIR
 # (target/e2e/artifacts): the gateway pods' logs (current and previous container) and the
-# DataStorage double's, the gateway pods' description, every event in the cluster, the
-# RemediationRequests in $NAMESPACE, `kind export logs` and the runner's trace. Every command is
-# cut at ARTIFACT_TIMEOUT and every file at ARTIFACT_MAX_BYTES; what each command did is listed
-# in index.txt. Never fails: it runs after a failure and must not replace that failure's exit
-# status.
+# DataStorage double's, both Deployments' pod descriptions, every event in the cluster, the
+# RemediationRequests in $NAMESPACE, `kind export logs` and the runner's trace; with
+# RUNNER_JOB_SELECTOR set (ci/in-cluster.sh), the runner Job's pods' logs and description.
+# Every command is cut at ARTIFACT_TIMEOUT and every file at ARTIFACT_MAX_BYTES; what each
+# command did is listed in index.txt. Never fails: it runs after a failure and must not replace
+# that failure's exit status.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 set +e +o pipefail
@@ -49,6 +50,12 @@ capture gateway-describe.txt kubectl -n "$NAMESPACE" describe pods -l "$GATEWAY_
 capture gateway.log kubectl -n "$NAMESPACE" logs -l "$GATEWAY_SELECTOR" --all-containers --prefix --timestamps --tail=-1
 capture gateway-previous.log kubectl -n "$NAMESPACE" logs -l "$GATEWAY_SELECTOR" --all-containers --prefix --timestamps --tail=-1 --previous
 capture datastorage.log kubectl -n "$NAMESPACE" logs -l "$DATASTORAGE_SELECTOR" --all-containers --prefix --timestamps --tail=-1
+capture datastorage-describe.txt kubectl -n "$NAMESPACE" describe pods -l "$DATASTORAGE_SELECTOR"
+# The in-cluster runner Job's pods, when ci/in-cluster.sh names them.
+if [ -n "${RUNNER_JOB_SELECTOR:-}" ]; then
+  capture runner-job.log kubectl -n "$NAMESPACE" logs -l "$RUNNER_JOB_SELECTOR" --all-containers --prefix --timestamps --tail=-1
+  capture runner-job-describe.txt kubectl -n "$NAMESPACE" describe pods -l "$RUNNER_JOB_SELECTOR"
+fi
 capture events.txt kubectl get events -A --sort-by=.lastTimestamp
 capture remediationrequests.yaml kubectl get remediationrequests -n "$NAMESPACE" -o yaml
 capture kind-export.txt kind export logs "$OUT/kind" --name "$CLUSTER_NAME"
@@ -67,4 +74,9 @@ while IFS= read -r -d '' file; do
 done < <(find "$OUT" -type f -size +"$MAX_BYTES"c -print0)
 
 log "failure artifacts in $OUT ($(du -sh "$OUT" 2>/dev/null | cut -f1)); see index.txt"
+# In GitHub Actions the step summary says where they are (the workflow uploads the directory).
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  printf "\n**Failure artifacts**: \`%s\` (\`index.txt\` says what each file is)\n" "${OUT#"$ROOT"/}" \
+    >>"$GITHUB_STEP_SUMMARY"
+fi
 exit 0

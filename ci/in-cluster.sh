@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the suite inside the cluster as an Indexed Job of $SHARDS pods (one shard each, in-cluster
 # credentials, the Service's DNS name), collects each shard's JUnit from the worker node and
-# merges them into $JUNIT.
+# merges them into $JUNIT. A failed run also gets ci/collect-artifacts.sh (with the Job's pods).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need kind "install kind (https://kind.sigs.k8s.io)"
@@ -10,7 +10,7 @@ cluster_exists || die "kind cluster $CLUSTER_NAME does not exist: run 'make kind
 export KUBECONFIG="$KUBECONFIG_PATH"
 SHARDS="${SHARDS:-3}"
 JOB_TIMEOUT="${JOB_TIMEOUT:-900s}"
-REPORTS_DIR="$ROOT/target/e2e/in-cluster"
+REPORTS_DIR="${REPORTS_DIR:-$ROOT/target/e2e/in-cluster}"
 
 log "loading $RUNNER_IMAGE into $CLUSTER_NAME"
 load_image "$RUNNER_IMAGE"
@@ -42,4 +42,8 @@ for node in $(kind get nodes --name "$CLUSTER_NAME"); do
   "$CONTAINER_ENGINE" cp "$node:/var/lib/gateway-e2e/reports/." "$REPORTS_DIR/" 2>/dev/null || true
 done
 "$ROOT/ci/merge-reports.sh" "$JUNIT" "$REPORTS_DIR" || status=1
+if [ "$status" -ne 0 ]; then
+  log "the in-cluster run failed: collecting failure artifacts"
+  RUNNER_JOB_SELECTOR=app.kubernetes.io/name=gateway-e2e-runner bash "$ROOT/ci/collect-artifacts.sh"
+fi
 exit "$status"

@@ -22,7 +22,8 @@ export RUNNER_IMAGE="${RUNNER_IMAGE:-gateway-e2e-runner:e2e}"
 export GATEWAY_URL="${GATEWAY_URL:-http://localhost:8080}"
 export GATEWAY_HEALTH_URL="${GATEWAY_HEALTH_URL:-http://localhost:28080}"
 export GATEWAY_METRICS_URL="${GATEWAY_METRICS_URL:-http://localhost:9090}"
-export DATASTORAGE_HOST_URL="${DATASTORAGE_HOST_URL:-http://localhost:18091}"
+# Set but empty, it stays empty: ci/test-e2e-gateway.sh then leaves the DataStorage URL to the runner.
+export DATASTORAGE_HOST_URL="${DATASTORAGE_HOST_URL-http://localhost:18091}"
 # A real Kubernaut Gateway is deployed when KUBERNAUT_DIR names an upstream checkout (its CRD is
 # applied from there); DATASTORAGE_URL is where it sends audit events (the DataStorage double's
 # Service, deployed in both modes).

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Runs the suite against the gateway in Kind through the NodePort mapping: every worker shares
 # $GATEWAY_URL. Workers = all CPUs unless JOBS is set; PARTITION selects a shard; CASE is a name
-# filter (libtest's substring match); extra arguments go to the runner. The runner writes its
-# trace to $TRACE; when it exits non-zero, ci/collect-artifacts.sh gathers the cluster's side
-# into target/e2e/artifacts and the runner's exit status is kept.
+# filter (libtest's substring match); extra arguments go to the runner. The audit cases read the
+# DataStorage double at $DATASTORAGE_HOST_URL, named explicitly so that a DataStorage that does
+# not answer fails them instead of letting them skip (empty: the runner's own probe decides).
+# The runner writes its trace to $TRACE; when it exits non-zero, ci/collect-artifacts.sh
+# gathers the cluster's side into target/e2e/artifacts and the runner's exit status is kept.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 export KUBECONFIG="$KUBECONFIG_PATH"
 export TRACE="${TRACE:-$ROOT/target/e2e/trace.json}"
 
 args=(--gateway-url "$GATEWAY_URL" --junit "$JUNIT" --trace "$TRACE")
+if [ -n "$DATASTORAGE_HOST_URL" ]; then args+=(--datastorage-url "$DATASTORAGE_HOST_URL"); fi
 if [ -n "${JOBS:-}" ]; then args+=(--jobs "$JOBS"); fi
 if [ -n "${PARTITION:-}" ]; then args+=(--partition "$PARTITION"); fi
 if [ -n "${TOKEN_FILE:-}" ]; then args+=(--token-file "$TOKEN_FILE"); fi

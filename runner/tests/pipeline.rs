@@ -1,12 +1,18 @@
 //! The Kind/CI pipeline, checked by what can run here (no Docker, no Kind): the make targets and
-//! their dry runs, the ci/ scripts (`bash -n`, shellcheck) and `.ci/run`, and the runner Job
-//! manifest. The workflow, the failure-artifacts scripts and the nextest config have their own
-//! modules under `pipeline/`.
+//! their dry runs, the ci/ scripts (`bash -n`, shellcheck) and the runner Job manifest. The
+//! workflow, its linters, `.ci/run`, the failure-artifacts scripts, the runner's GitHub output
+//! and the nextest config have their own modules under `pipeline/`.
 
 mod support;
 
 #[path = "pipeline/artifacts.rs"]
 mod artifacts;
+#[path = "pipeline/ci_run.rs"]
+mod ci_run;
+#[path = "pipeline/github.rs"]
+mod github;
+#[path = "pipeline/linters.rs"]
+mod linters;
 #[path = "pipeline/nextest.rs"]
 mod nextest;
 #[path = "pipeline/workflow.rs"]
@@ -77,16 +83,21 @@ impl Stubs {
         format!("{}:{}", self.path().display(), std::env::var("PATH").unwrap_or_default())
     }
 
-    /// A `bash SCRIPT` command from the repository root with the stubs first on PATH.
+    /// A `bash SCRIPT` command from the repository root with the stubs first on PATH and none of
+    /// GitHub's files (these tests also run inside GitHub Actions: nothing may reach the job's own).
     fn bash(&self, script: &str) -> Command {
         let mut cmd = Command::new("bash");
         cmd.arg(root().join(script)).current_dir(root()).env("PATH", self.search_path());
+        for variable in ["GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_ENV", "RUNNER_JOB_SELECTOR"]
+        {
+            cmd.env_remove(variable);
+        }
         cmd
     }
 }
 
 /// Waits for `child` with a deadline (polling), killing it when the deadline passes.
-fn wait_with_deadline(mut child: Child, deadline: Duration) -> (Output, Duration) {
+fn wait_with_deadline(mut child: Child, deadline: Duration) -> Output {
     let started = Instant::now();
     loop {
         match child.try_wait() {
@@ -99,8 +110,7 @@ fn wait_with_deadline(mut child: Child, deadline: Duration) -> (Output, Duration
             Err(e) => panic!("wait: {e}"),
         }
     }
-    let elapsed = started.elapsed();
-    (child.wait_with_output().unwrap_or_else(|e| panic!("output: {e}")), elapsed)
+    child.wait_with_output().unwrap_or_else(|e| panic!("output: {e}"))
 }
 
 fn make_dry_run(args: &[&str]) -> String {
@@ -174,30 +184,6 @@ fn ci_scripts_pass_bash_n_and_shellcheck() {
     let out = Command::new("shellcheck").arg("-x").args(&scripts).current_dir(root()).output();
     let out = out.unwrap_or_else(|e| panic!("shellcheck: {e}"));
     assert!(out.status.success(), "shellcheck:\n{}", String::from_utf8_lossy(&out.stdout));
-}
-
-#[test]
-fn ci_run_requires_the_tools_it_installs_and_runs_make_test() {
-    let stubs = Stubs::new();
-    let record = stubs.path().join("make.log");
-    stubs.add("make", &format!("echo \"E2E_REQUIRE_TOOLS=${{E2E_REQUIRE_TOOLS:-}} $*\" >> '{}'", record.display()));
-    stubs.add("rustup", "exit 0");
-    // Present, so .ci/run installs nothing here.
-    stubs.add("xmllint", "exit 0");
-    stubs.add("shellcheck", "exit 0");
-    stubs.add("kubernetes-validate", "exit 0");
-    stubs.add("apt-get", "echo 'apt-get must not run when the tools are present' >&2; exit 9");
-    for pip in ["pip", "pip3"] {
-        stubs.add(pip, "echo 'pip must not run when the tools are present' >&2; exit 9");
-    }
-    let out = stubs.bash(".ci/run").env_remove("E2E_REQUIRE_TOOLS").output();
-    let out = out.unwrap_or_else(|e| panic!(".ci/run: {e}"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let made = std::fs::read_to_string(&record).unwrap_or_else(|e| panic!("make was not called: {e}"));
-    assert_eq!(made.trim(), "E2E_REQUIRE_TOOLS=1 test");
-    let text = read(".ci/run");
-    assert!(text.contains("libxml2-utils") && text.contains("shellcheck"), "{text}");
-    assert!(text.contains("install -q kubernetes-validate"), "{text}");
 }
 
 /// Renders the Job manifest the way ci/in-cluster.sh does.

@@ -56,8 +56,8 @@ pub fn annotations(results: &[CaseResult]) -> Vec<String> {
         .collect()
 }
 
-/// The Markdown summary: counts, the gate when it failed, failed cases with their first line,
-/// flaky cases, the slowest cases, and where the report is.
+/// The Markdown summary: counts, the health gate, failed cases with their first line and
+/// location, flaky cases, the slowest cases, and where the report is.
 pub fn summary(results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &Path) -> String {
     let c = Counts::of(results);
     let verdict = if c.failed + c.timed_out > 0 || info.cut_short.is_some() || gate_error(info).is_some() {
@@ -66,7 +66,8 @@ pub fn summary(results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &P
         "✅"
     };
     let mut md = format!(
-        "### {verdict} gateway e2e\n\n| passed | failed | timed out | flaky | skipped | wall |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {:.1}s |\n\n",
+        "### {verdict} gateway e2e{}\n\n| passed | failed | timed out | flaky | skipped | wall |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {:.1}s |\n\n",
+        run_label(info),
         c.passed,
         c.failed,
         c.timed_out,
@@ -74,6 +75,18 @@ pub fn summary(results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &P
         c.skipped,
         wall.as_secs_f64()
     );
+    match &info.gate {
+        Some(gate) if gate.error.is_none() => {
+            let _ = writeln!(
+                md,
+                "Health gate: `{}` ready after {} request(s), {:.1}s\n",
+                markdown_cell(&gate.url),
+                gate.attempts,
+                gate.elapsed.as_secs_f64()
+            );
+        }
+        _ => {}
+    }
     if let Some(error) = gate_error(info) {
         let _ = writeln!(md, "**Health gate failed:** {}\n", markdown_cell(error.lines().next().unwrap_or_default()));
     }
@@ -82,9 +95,10 @@ pub fn summary(results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &P
     }
     let failed: Vec<&CaseResult> = results.iter().filter(|r| r.outcome.is_failure()).collect();
     if !failed.is_empty() {
-        md.push_str("| failed case | why |\n|---|---|\n");
+        md.push_str("| failed case | why | where |\n|---|---|---|\n");
         for r in failed.iter().take(LISTED_FAILURES) {
-            let _ = writeln!(md, "| `{}` | {} |", markdown_cell(&r.name), markdown_cell(&first_line(r)));
+            let place = if r.location.is_empty() { String::new() } else { format!("`{}`", markdown_cell(&r.location)) };
+            let _ = writeln!(md, "| `{}` | {} | {place} |", markdown_cell(&r.name), markdown_cell(&first_line(r)));
         }
         if failed.len() > LISTED_FAILURES {
             let _ = writeln!(md, "\n… and {} more in the JUnit report.", failed.len() - LISTED_FAILURES);
@@ -150,6 +164,21 @@ impl super::Sink for GithubSink {
     }
 }
 
+/// What the run was against, for the heading: the embedded double or the target URL, and the
+/// partition when there is one (each CI shard writes its own summary).
+fn run_label(info: &RunInfo) -> String {
+    let property = |name: &str| info.properties.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let mut label = match (property("embedded"), property("target")) {
+        (Some("true"), _) => "embedded double".to_owned(),
+        (_, Some(target)) => format!("`{}`", markdown_cell(target)),
+        _ => return String::new(),
+    };
+    if let Some(partition) = property("partition").filter(|p| *p != "none") {
+        let _ = write!(label, ", shard {}", markdown_cell(partition));
+    }
+    format!(": {label}")
+}
+
 fn gate_error(info: &RunInfo) -> Option<&str> {
     info.gate.as_ref().and_then(|g| g.error.as_deref())
 }
@@ -181,6 +210,7 @@ fn markdown_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::GateResult;
 
     fn result(name: &str, outcome: Outcome) -> CaseResult {
         CaseResult::sample(name, outcome, Duration::from_millis(10), "")
@@ -219,6 +249,41 @@ mod tests {
         assert!(md.contains("did not finish:** interrupted by SIGINT"), "{md}");
         let ok = summary(&results[1..], &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
         assert!(ok.starts_with("### ✅"), "{ok}");
+    }
+
+    #[test]
+    fn summary_names_where_a_failed_case_is_and_how_the_gate_went() {
+        let failed = CaseResult {
+            location: "suites/src/gateway/x.rs:42".into(),
+            ..result("area::fails", Outcome::Failed { message: "got 500".into(), kind: "assertion" })
+        };
+        let gate = GateResult {
+            started: std::time::Instant::now(),
+            url: "http://127.0.0.1:8080/readyz".into(),
+            attempts: 3,
+            elapsed: Duration::from_millis(1500),
+            error: None,
+        };
+        let properties = [("target", "http://localhost:8080"), ("embedded", "false"), ("partition", "slice:2/3")];
+        let properties = properties.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let info = RunInfo { gate: Some(gate.clone()), properties, ..RunInfo::default() };
+        let md = summary(&[failed], &info, Duration::ZERO, Path::new("j.xml"));
+        assert!(md.starts_with("### ❌ gateway e2e: `http://localhost:8080`, shard slice:2/3\n"), "{md}");
+        assert!(md.contains("| `area::fails` | assertion: got 500 | `suites/src/gateway/x.rs:42` |"), "{md}");
+        assert!(md.contains("Health gate: `http://127.0.0.1:8080/readyz` ready after 3 request(s), 1.5s"), "{md}");
+
+        let refused = GateResult { error: Some("503 from /readyz\nmore".into()), ..gate };
+        let info = RunInfo { gate: Some(refused), ..RunInfo::default() };
+        let md = summary(&[], &info, Duration::ZERO, Path::new("j.xml"));
+        assert!(md.starts_with("### ❌") && md.contains("**Health gate failed:** 503 from /readyz\n"), "{md}");
+        assert!(!md.contains("ready after"), "{md}");
+    }
+
+    #[test]
+    fn outside_github_nothing_is_written() {
+        let results = [result("area::fails", Outcome::Failed { message: HOSTILE.into(), kind: "assertion" })];
+        let text = emit(&GithubOutput::default(), &results, &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
+        assert!(text.is_empty(), "no annotations without GITHUB_ACTIONS=true: {text}");
     }
 
     #[test]
