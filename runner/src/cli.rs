@@ -131,6 +131,12 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub trace: Option<PathBuf>,
 
+    /// Where this run's failure artifacts are collected (env E2E_ARTIFACTS_DIR; `ci/` collects the
+    /// cluster's logs there). Named in the banner and in JUnit's `artifacts` property; the runner
+    /// writes nothing there itself [default: none].
+    #[arg(long, value_name = "DIR")]
+    pub artifacts_dir: Option<PathBuf>,
+
     /// Ginkgo label expression, e.g. 'dedup && !serial', '(health,metrics)'.
     #[arg(long, value_name = "EXPR")]
     pub label_filter: Option<String>,

@@ -104,6 +104,8 @@ pub struct RunConfig {
     pub dry_run: bool,
     /// Chrome trace output.
     pub trace: Option<PathBuf>,
+    /// Where failure artifacts are collected (`--artifacts-dir`, `E2E_ARTIFACTS_DIR`), and from which.
+    pub artifacts: Option<(PathBuf, &'static str)>,
     /// Faults the embedded double injects (`--double-fault`).
     pub double_faults: Option<fixtures::double::Faults>,
     /// libtest's JSON events on stdout (`--format json -Z unstable-options`).
@@ -202,6 +204,7 @@ impl RunConfig {
         let ci = env("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         let color = parts::color(&cli, env, stderr_is_terminal && !ci);
         let (repeat, github, json) = (parts::repeat(&cli), parts::github(env), parts::format(&cli)?);
+        let artifacts = parts::artifacts_dir(&cli, env);
         let plain = parts::Plain::of(&cli);
         let (selection, seed) = parts::selection(cli, env)?;
         Ok(Self {
@@ -235,6 +238,7 @@ impl RunConfig {
             seed,
             dry_run: plain.dry_run,
             trace: plain.trace,
+            artifacts,
             double_faults,
             json,
             github,

@@ -89,5 +89,6 @@ pub fn facts(config: &RunConfig, plan: &TestPlan, prepared: &Prepared) -> RunFac
         },
         token: prepared.account.source.clone(),
         label_filter: config.selection.labels.as_ref().map(ToString::to_string),
+        artifacts: config.artifacts.as_ref().map(|(dir, source)| (dir.display().to_string(), *source)),
     }
 }

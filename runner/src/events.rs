@@ -222,6 +222,8 @@ pub struct RunFacts {
     pub token: String,
     /// `--label-filter`, as given.
     pub label_filter: Option<String>,
+    /// Where failure artifacts are collected, and which flag or variable said so.
+    pub artifacts: Option<(String, &'static str)>,
 }
 
 impl RunFacts {
@@ -254,6 +256,7 @@ impl RunFacts {
             runs: None,
             token: "from --token-file (redacted)".into(),
             label_filter: None,
+            artifacts: None,
         }
     }
 }

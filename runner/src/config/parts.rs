@@ -160,6 +160,14 @@ pub(super) fn repeat(cli: &Cli) -> Repeat {
     }
 }
 
+/// `--artifacts-dir`, else `E2E_ARTIFACTS_DIR`, with which one it was.
+pub(super) fn artifacts_dir(cli: &Cli, env: Env<'_>) -> Option<(PathBuf, &'static str)> {
+    match &cli.artifacts_dir {
+        Some(dir) => Some((dir.clone(), "--artifacts-dir")),
+        None => env("E2E_ARTIFACTS_DIR").filter(|v| !v.is_empty()).map(|v| (PathBuf::from(v), "E2E_ARTIFACTS_DIR")),
+    }
+}
+
 /// GitHub Actions output: the step summary file (`GITHUB_STEP_SUMMARY`) and annotations
 /// (`GITHUB_ACTIONS=true`).
 pub(super) fn github(env: Env<'_>) -> crate::report::github::GithubOutput {

@@ -55,6 +55,10 @@ pub fn lines(facts: &RunFacts, junit: &Path) -> Vec<String> {
         ),
         format!("token: {}", facts.token),
         format!("junit: {}", junit.display()),
+        match &facts.artifacts {
+            Some((dir, source)) => format!("artifacts: {dir} (from {source}; collected there by ci/ on failure)"),
+            None => "artifacts: none (--artifacts-dir names where ci/ collects them)".to_owned(),
+        },
     ]
 }
 
@@ -84,5 +88,19 @@ mod tests {
         ] {
             assert!(text.contains(expected), "{expected:?} not in\n{text}");
         }
+    }
+
+    #[test]
+    fn the_artifacts_directory_and_its_source_are_named() {
+        let mut facts = RunFacts::sample();
+        assert!(lines(&facts, Path::new("j.xml")).iter().any(|l| l.starts_with("artifacts: none")));
+        facts.artifacts = Some(("target/e2e/artifacts".into(), "E2E_ARTIFACTS_DIR"));
+        let lines = lines(&facts, Path::new("j.xml"));
+        assert!(
+            lines.iter().any(|l| l.starts_with("artifacts: target/e2e/artifacts (from E2E_ARTIFACTS_DIR")),
+            "{lines:?}"
+        );
+        let properties = crate::report::junit::properties(&facts);
+        assert!(properties.contains(&("artifacts".to_owned(), "target/e2e/artifacts".to_owned())), "{properties:?}");
     }
 }

@@ -71,6 +71,9 @@ pub fn properties(facts: &RunFacts) -> Vec<(String, String)> {
     if let Some(labels) = &facts.label_filter {
         properties.push(("label-filter".to_owned(), labels.clone()));
     }
+    if let Some((dir, _)) = &facts.artifacts {
+        properties.push(("artifacts".to_owned(), dir.clone()));
+    }
     properties
 }
 

@@ -3,7 +3,7 @@
 //! `ci/test-e2e-gateway.sh` and `ci/in-cluster.sh` call it when the run fails and keep its exit
 //! status (the in-cluster run also with the runner Job's pods).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -128,8 +128,8 @@ fn collect_artifacts_cuts_a_hanging_command_at_its_timeout_and_never_fails() {
 
 /// Runs ci/test-e2e-gateway.sh with a stub `cargo` exiting `status` and DATASTORAGE_HOST_URL set
 /// to `datastorage` (`None`: unset); returns (exit code, cargo's arguments, whether artifacts were
-/// collected).
-fn e2e_script_with_runner_exit(status: i32, datastorage: Option<&str>) -> (Option<i32>, String, bool) {
+/// collected, the artifacts directory).
+fn e2e_script_with_runner_exit(status: i32, datastorage: Option<&str>) -> (Option<i32>, String, bool, PathBuf) {
     let stubs = Stubs::new();
     let calls = stubs.path().join("cargo.calls");
     stubs.add("cargo", &format!("echo \"$*\" >> '{}'; exit {status}", calls.display()));
@@ -156,25 +156,26 @@ fn e2e_script_with_runner_exit(status: i32, datastorage: Option<&str>) -> (Optio
         .unwrap_or_else(|e| panic!("test-e2e-gateway.sh: {e}"));
     let output = wait_with_deadline(child, Duration::from_secs(60));
     let cargo = std::fs::read_to_string(&calls).unwrap_or_default();
-    (output.status.code(), cargo, out.join("index.txt").is_file())
+    (output.status.code(), cargo, out.join("index.txt").is_file(), out)
 }
 
 #[test]
 fn e2e_script_collects_artifacts_only_when_the_runner_fails_and_keeps_its_status() {
-    let (code, cargo, collected) = e2e_script_with_runner_exit(1, None);
+    let (code, cargo, collected, out) = e2e_script_with_runner_exit(1, None);
     assert_eq!(code, Some(1), "the runner's status is the script's");
     assert!(collected, "a failed run collects artifacts");
     for arg in [
         "--gateway-url http://localhost:8080",
         "--datastorage-url http://localhost:18091",
         "--trace ",
+        &format!("--artifacts-dir {}", out.display()),
         "--jobs 2",
         "dedup::repeat_alert_is_duplicate --nocapture",
     ] {
         assert!(cargo.contains(arg), "{arg} missing from: {cargo}");
     }
 
-    let (code, cargo, collected) = e2e_script_with_runner_exit(0, Some(""));
+    let (code, cargo, collected, _) = e2e_script_with_runner_exit(0, Some(""));
     assert_eq!(code, Some(0));
     assert!(!collected, "a passing run collects nothing");
     assert!(!cargo.contains("--datastorage-url"), "set empty, the runner's probe decides: {cargo}");
