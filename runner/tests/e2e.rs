@@ -266,9 +266,8 @@ async fn trace_has_setup_gate_and_a_span_per_case_on_worker_lanes() {
 async fn the_token_never_shows_in_output_or_junit() {
     let url = fake_gateway(Behaviour::EchoAuth);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let token_file = dir.path().join("token");
     let secret = "s3cr3t-bearer-9f8e7d";
-    std::fs::write(&token_file, format!("{secret}\n")).unwrap_or_else(|e| panic!("{e}"));
+    let token_file = token_file_in(dir.path(), secret);
     let junit = dir.path().join("junit.xml");
     let output = run(&[
         "validation::malformed_json",

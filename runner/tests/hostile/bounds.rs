@@ -92,8 +92,7 @@ async fn a_token_echoed_at_every_offset_around_the_log_cut_never_shows() {
     let (url, echoed) = token_echo_gateway(LOG_CUT);
     let token = "Qz7vK2pX9wL4";
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, format!("{token}\n")).unwrap_or_else(|e| panic!("{e}"));
+    let token_file = token_file_in(dir.path(), token);
     let junit = dir.path().join("junit.xml");
     let output = run(&[
         "validation::",

@@ -87,6 +87,13 @@ pub fn junit_path() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// Writes `token` (one line) to a token file in `dir` and returns its path.
+pub fn token_file_in(dir: &Path, token: &str) -> PathBuf {
+    let path = dir.join("token");
+    std::fs::write(&path, format!("{token}\n")).unwrap_or_else(|e| panic!("token file: {e}"));
+    path
+}
+
 /// Parses a JUnit file with quick-junit.
 pub fn read_junit(path: &Path) -> quick_junit::Report {
     let xml = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no JUnit at {}: {e}", path.display()));
