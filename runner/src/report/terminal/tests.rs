@@ -66,7 +66,10 @@ fn lines_then_failures_summary_and_notes_quiet_shows_only_failures() {
         let out = Captured::default();
         let mut console = Console::new(&config(quiet), Box::new(out.clone()));
         let passed = result("a::ok", Outcome::Passed);
-        let failed = result("a::bad", Outcome::Failed { message: "expected 201\u{1b}[2J".into(), kind: "assertion" });
+        let failed = result(
+            "a::bad",
+            Outcome::Failed { message: "expected 201\u{1b}[2J".into(), kind: "assertion", check: None },
+        );
         let mut st = state(vec![passed.clone()]);
         let facts = Box::new(crate::events::RunFacts::sample());
         let (at, ready) = (Instant::now(), Instant::now());
@@ -93,7 +96,7 @@ fn terse_prints_one_libtest_character_per_case() {
     let mut st = state(Vec::new());
     st.total = 90;
     console.event(&Event::RunStarted { facts, total: 90, at, ready }, &st);
-    let failed = Outcome::Failed { message: "expected 201".into(), kind: "assertion" };
+    let failed = Outcome::Failed { message: "expected 201".into(), kind: "assertion", check: None };
     for i in 0..90 {
         let outcome = match i {
             1 => failed.clone(),
