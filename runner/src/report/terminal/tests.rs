@@ -74,6 +74,9 @@ fn lines_then_failures_summary_and_notes_quiet_shows_only_failures() {
         let facts = Box::new(crate::events::RunFacts::sample());
         let (at, ready) = (Instant::now(), Instant::now());
         console.event(&Event::RunStarted { facts, total: 2, at, ready }, &st);
+        let check = Some("suites/src/gateway/a.rs:9".into());
+        let outcome = Outcome::Failed { message: "503\nbody".into(), kind: "assertion", check };
+        console.event(&Event::CaseRetrying { name: "a::ok".into(), attempt: 1, outcome }, &st);
         console.event(&Event::CaseFinished(passed), &st);
         st.results.push(failed.clone());
         console.event(&Event::CaseFinished(failed), &st);
@@ -81,6 +84,8 @@ fn lines_then_failures_summary_and_notes_quiet_shows_only_failures() {
         let text = out.text();
         assert_eq!(text.contains("PASS"), !quiet, "{text}");
         assert!(text.contains("[2/2] FAIL") && text.contains("--- a::bad ---"), "{text}");
+        let retry = "RETRY   a::ok: attempt 1 failed: 503 (check at suites/src/gateway/a.rs:9)\n";
+        assert!(text.contains(retry), "{text}");
         assert!(!text.contains('\u{1b}'), "{text:?}");
         assert!(text.trim_end().ends_with("junit: j.xml"), "{text}");
         assert!(text.starts_with("target: http://127.0.0.1:8080 (external gateway)\n"), "{text}");
