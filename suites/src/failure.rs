@@ -15,11 +15,12 @@ pub enum FailureKind {
 }
 
 /// A failed expectation, with a message that says what was expected and what came back, and the
-/// place of the check that failed. Outside this crate it is built only through its constructors (the place
-/// is crate-private), so every failure knows where it was made:
+/// place of the check that failed. Outside this crate it is built only through its constructors
+/// (the place is crate-private), so every failure knows where it was made:
 ///
 /// ```compile_fail
-/// let failure = suites::Failure { message: "x".into(), kind: suites::FailureKind::Assertion };
+/// // The place cannot be carried over (nor set) outside the crate.
+/// let failure = suites::Failure { message: "x".into(), ..suites::Failure::new("y") };
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
