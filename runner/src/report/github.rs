@@ -45,7 +45,7 @@ pub fn annotations(results: &[CaseResult]) -> Vec<String> {
         .filter(|r| r.outcome.is_failure())
         .map(|r| {
             // `file=…,line=…` of the failing check when known (that is where the failure is), else
-            // of the case's registration, so the annotation lands in the case.
+            // of the case's registration.
             let place = match where_failed(r).rsplit_once(':') {
                 Some((file, line)) if line.parse::<u32>().is_ok() => {
                     format!("file={},line={line},", escape_property(file))
