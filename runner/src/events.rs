@@ -14,6 +14,9 @@ pub enum Outcome {
         message: String,
         /// JUnit failure type: `assertion`, `infrastructure`, `panic`.
         kind: &'static str,
+        /// `file:line` of the failing check (where the case's `Failure` was made), relative to
+        /// the workspace root as the case's location is; `None` when unknown.
+        check: Option<String>,
     },
     /// The case ran longer than its timeout.
     TimedOut {
@@ -31,6 +34,14 @@ impl Outcome {
     /// Failed or timed out: counts against the exit code.
     pub fn is_failure(&self) -> bool {
         matches!(self, Outcome::Failed { .. } | Outcome::TimedOut { .. })
+    }
+
+    /// `file:line` of the failing check, when known.
+    pub fn check(&self) -> Option<&str> {
+        match self {
+            Outcome::Failed { check, .. } => check.as_deref(),
+            _ => None,
+        }
     }
 }
 

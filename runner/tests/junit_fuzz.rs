@@ -23,7 +23,7 @@ fn hostile_text() -> impl Strategy<Value = String> {
 fn outcome() -> impl Strategy<Value = Outcome> {
     prop_oneof![
         Just(Outcome::Passed),
-        hostile_text().prop_map(|message| Outcome::Failed { message, kind: "assertion" }),
+        hostile_text().prop_map(|message| Outcome::Failed { message, kind: "assertion", check: None }),
         (0u64..10_000).prop_map(|ms| Outcome::TimedOut { after: Duration::from_millis(ms) }),
         hostile_text().prop_map(|reason| Outcome::Skipped { reason }),
     ]
@@ -42,7 +42,7 @@ fn case() -> impl Strategy<Value = CaseResult> {
             lane: 0,
             retries: retry
                 .map(|(message, log)| FailedAttempt {
-                    outcome: Outcome::Failed { message, kind: "assertion" },
+                    outcome: Outcome::Failed { message, kind: "assertion", check: None },
                     duration: Duration::from_millis(1),
                     started: Instant::now(),
                     log,

@@ -141,10 +141,13 @@ pub struct Response {
 }
 
 impl Response {
-    /// The body as JSON.
+    /// The body as JSON (a failure names the caller's line).
+    #[track_caller]
     pub fn json(&self) -> Result<Value, Failure> {
-        serde_json::from_str(&self.body)
-            .map_err(|e| Failure::new(format!("answer {} is not JSON ({e}): {}", self.status, self.body)))
+        match serde_json::from_str(&self.body) {
+            Ok(value) => Ok(value),
+            Err(e) => Err(Failure::new(format!("answer {} is not JSON ({e}): {}", self.status, self.body))),
+        }
     }
 
     /// A header value as text, if present.
@@ -152,7 +155,8 @@ impl Response {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Fails unless the status is `expected`, showing the body.
+    /// Fails unless the status is `expected`, showing the body (and naming the caller's line).
+    #[track_caller]
     pub fn expect_status(&self, expected: u16) -> Result<&Self, Failure> {
         Failure::ensure(self.status == expected, || {
             format!("expected status {expected}, got {}: {}", self.status, self.body)

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
-use suites::{Case, CaseLog, Ctx, CtxConfig, FailureKind};
+use suites::{Case, CaseLog, Ctx, CtxConfig, Failure, FailureKind};
 use tokio::time::Instant;
 
 use super::cancel::{Stop, StopReason};
@@ -30,19 +30,13 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
     let outcome = tokio::select! {
         finished = tokio::time::timeout(timeout, task) => match finished {
             Ok(Ok(Ok(()))) => Outcome::Passed,
-            // Messages may quote gateway answers: the token never leaves the case unredacted.
-            Ok(Ok(Err(failure))) => match failure.kind {
-                FailureKind::Skip => Outcome::Skipped { reason: message(&ctx, &failure.message) },
-                FailureKind::Assertion => Outcome::Failed { message: message(&ctx, &failure.message), kind: "assertion" },
-                FailureKind::Infrastructure => {
-                    Outcome::Failed { message: message(&ctx, &failure.message), kind: "infrastructure" }
-                }
-            },
+            Ok(Ok(Err(failure))) => outcome(&ctx, &failure),
             Ok(Err(join)) if join.is_panic() => Outcome::Failed {
                 message: message(&ctx, &format!("case panicked: {}", panic_message(join.into_panic()))),
                 kind: "panic",
+                check: None,
             },
-            Ok(Err(_)) => Outcome::Failed { message: "case task was cancelled".into(), kind: "cancelled" },
+            Ok(Err(_)) => Outcome::Failed { message: "case task was cancelled".into(), kind: "cancelled", check: None },
             Err(_) => {
                 abort.abort();
                 log.line(format!("timed out after {timeout:?}"));
@@ -62,6 +56,7 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
                     Outcome::Failed {
                         message: format!("cancelled while running: {why}"),
                         kind: crate::report::junit::INTERRUPTED,
+                        check: None,
                     }
                 }
             }
@@ -82,6 +77,19 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
         started: started_at,
         lane: 0,
         retries: Vec::new(),
+    }
+}
+
+/// The outcome of a case that returned `failure`, with the place of the failing check. Messages
+/// may quote gateway answers: the token never leaves the case unredacted.
+fn outcome(ctx: &CtxConfig, failure: &Failure) -> Outcome {
+    let text = message(ctx, &failure.message);
+    // As the compiler names the file (relative to the workspace root), like the case's `file!()`.
+    let check = Some(format!("{}:{}", failure.location().file(), failure.location().line()));
+    match failure.kind {
+        FailureKind::Skip => Outcome::Skipped { reason: text },
+        FailureKind::Assertion => Outcome::Failed { message: text, kind: "assertion", check },
+        FailureKind::Infrastructure => Outcome::Failed { message: text, kind: "infrastructure", check },
     }
 }
 

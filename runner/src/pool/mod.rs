@@ -207,7 +207,7 @@ const RETRY_BACKOFF: Duration = Duration::from_millis(50);
 /// itself, so a join error would be a bug in the retry code; the case is still reported, failed.
 fn lost(case: &Case) -> CaseResult {
     let mut lost = skipped(case, "");
-    lost.outcome = Outcome::Failed { message: "the runner lost this case's task".into(), kind: "panic" };
+    lost.outcome = Outcome::Failed { message: "the runner lost this case's task".into(), kind: "panic", check: None };
     lost
 }
 

@@ -60,6 +60,9 @@ fn panics(_: Ctx) -> BoxFut {
     Box::pin(async move { panic!("kaboom in case") })
 }
 
+/// The line of the failing check in `fails`.
+const FAILING_CHECK_LINE: u32 = line!() + 3;
+
 fn fails(_: Ctx) -> BoxFut {
     Box::pin(async move { Err(Failure::new("expected 201, got 500")) })
 }
@@ -128,9 +131,19 @@ async fn timeout_panic_and_failure_are_reported_and_the_pool_goes_on() {
     let hang_log = results.iter().find(|r| r.name == "t::hang").map(|r| r.log.clone()).unwrap_or_default();
     assert!(hang_log.contains("about to hang") && hang_log.contains("timed out after 2s"), "{hang_log}");
     assert!(
-        matches!(outcome_of(&results, "t::panic"), Some(Outcome::Failed { message, kind: "panic" }) if message.contains("kaboom in case"))
+        matches!(outcome_of(&results, "t::panic"), Some(Outcome::Failed { message, kind: "panic", .. }) if message.contains("kaboom in case"))
     );
     assert!(matches!(outcome_of(&results, "t::fail"), Some(Outcome::Failed { kind: "assertion", .. })));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_carries_the_place_of_its_check_relative_to_the_workspace() {
+    let plan = TestPlan { parallel: vec![leak(Case::new("c::fail", "c", fails))], serial: vec![], registered: 1 };
+    let (_, results) = run_plan(plan, 1, None, &Stop::default()).await;
+    let Some(Outcome::Failed { check: Some(check), .. }) = outcome_of(&results, "c::fail") else {
+        panic!("no check place: {results:?}");
+    };
+    assert_eq!(check, &format!("runner/src/pool/tests.rs:{FAILING_CHECK_LINE}"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -169,6 +182,7 @@ async fn interrupt_cancels_running_cases_after_grace_and_skips_pending() {
     let cancelled = Outcome::Failed {
         message: "cancelled while running: interrupted by SIGINT".into(),
         kind: crate::report::junit::INTERRUPTED,
+        check: None,
     };
     assert_eq!(outcome_of(&results, "i::hang"), Some(&cancelled));
     assert_eq!(outcome_of(&results, "i::pending"), Some(&Outcome::Skipped { reason: "interrupted".into() }));

@@ -56,17 +56,21 @@ pub fn case_line(result: &CaseResult, done: usize, total: usize, color: bool) ->
     line
 }
 
-/// The failure section: each failed or timed-out case with its message and log.
+/// The failure section: each failed or timed-out case with its message, the place of the failing
+/// check, and its log.
 pub fn failures(results: &[CaseResult]) -> String {
     let mut text = String::new();
     for r in results.iter().filter(|r| r.outcome.is_failure()) {
         let message = match &r.outcome {
-            Outcome::Failed { message, kind } => format!("{kind}: {}", printable(message)),
+            Outcome::Failed { message, kind, .. } => format!("{kind}: {}", printable(message)),
             Outcome::TimedOut { after } => format!("timeout: did not finish within {after:?}"),
             _ => String::new(),
         };
         let at = if r.location.is_empty() { String::new() } else { format!(" (at {})", r.location) };
         text.push_str(&format!("\n--- {}{at} ---\n{message}\n", r.name));
+        if let Some(check) = r.outcome.check() {
+            text.push_str(&format!("check at {check}\n"));
+        }
         if !r.log.is_empty() {
             text.push_str("log:\n");
             text.push_str(&indent(&r.log));
@@ -171,7 +175,7 @@ mod tests {
         let shown = printable(hostile);
         assert!(!shown.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{shown:?}");
         assert!(shown.contains("\\u{1b}[2J") && shown.contains("\tf\ng"), "{shown:?}");
-        let failed = result("a::x", Outcome::Failed { message: hostile.into(), kind: "assertion" }, 1);
+        let failed = result("a::x", Outcome::Failed { message: hostile.into(), kind: "assertion", check: None }, 1);
         let text = failures(&[CaseResult { log: hostile.into(), ..failed }]);
         assert!(!text.contains('\u{1b}') && !text.contains('\0'), "{text:?}");
         let skipped = result("a::y", Outcome::Skipped { reason: hostile.into() }, 1);
@@ -180,7 +184,11 @@ mod tests {
         let shown = printable(commands);
         assert!(shown.lines().all(|l| !l.trim_start().starts_with("::")), "{shown}");
         assert!(shown.contains("ok :: fine") && shown.contains("\\u{3a}:error"), "{shown}");
-        let text = failures(&[result("a::z", Outcome::Failed { message: commands.into(), kind: "assertion" }, 1)]);
+        let text = failures(&[result(
+            "a::z",
+            Outcome::Failed { message: commands.into(), kind: "assertion", check: None },
+            1,
+        )]);
         assert!(text.lines().all(|l| !l.trim_start().starts_with("::")), "{text}");
     }
 
@@ -188,7 +196,18 @@ mod tests {
     fn lines_summary_and_failures_read_as_expected() {
         let results = vec![
             result("a::ok", Outcome::Passed, 120),
-            result("a::bad", Outcome::Failed { message: "expected 201, got 500".into(), kind: "assertion" }, 30),
+            CaseResult {
+                location: "suites/src/gateway/a.rs:40".into(),
+                ..result(
+                    "a::bad",
+                    Outcome::Failed {
+                        message: "expected 201, got 500".into(),
+                        kind: "assertion",
+                        check: Some("suites/src/gateway/a.rs:57".into()),
+                    },
+                    30,
+                )
+            },
             result("a::slow", Outcome::TimedOut { after: Duration::from_secs(2) }, 2000),
             result("a::skip", Outcome::Skipped { reason: "needs cluster access".into() }, 0),
         ];
@@ -205,7 +224,12 @@ mod tests {
         let ok_pos = s.find("a::ok").unwrap_or(0);
         assert!(slow_pos < ok_pos, "slowest first: {s}");
         let f = failures(&results);
-        assert!(f.contains("--- a::bad ---\nassertion: expected 201, got 500\nlog:\n  GET /health\n"), "{f}");
+        assert!(
+            f.contains(
+                "--- a::bad (at suites/src/gateway/a.rs:40) ---\nassertion: expected 201, got 500\ncheck at suites/src/gateway/a.rs:57\nlog:\n  GET /health\n"
+            ),
+            "{f}"
+        );
         assert!(f.contains("timeout: did not finish within 2s"));
         assert!(!f.contains("a::ok"));
     }

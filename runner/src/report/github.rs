@@ -44,8 +44,9 @@ pub fn annotations(results: &[CaseResult]) -> Vec<String> {
         .iter()
         .filter(|r| r.outcome.is_failure())
         .map(|r| {
-            // `file=…,line=…` from the case's registration, so the annotation lands on the case.
-            let place = match r.location.rsplit_once(':') {
+            // `file=…,line=…` of the failing check when known (that is where the failure is), else
+            // of the case's registration.
+            let place = match where_failed(r).rsplit_once(':') {
                 Some((file, line)) if line.parse::<u32>().is_ok() => {
                     format!("file={},line={line},", escape_property(file))
                 }
@@ -56,8 +57,8 @@ pub fn annotations(results: &[CaseResult]) -> Vec<String> {
         .collect()
 }
 
-/// The Markdown summary: counts, the health gate, failed cases with their first line and
-/// location, flaky cases, the slowest cases, and where the report is.
+/// The Markdown summary: counts, the health gate, failed cases with their first line and where
+/// they failed (the check, else the case), flaky cases, the slowest cases, and where the report is.
 pub fn summary(results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &Path) -> String {
     let c = Counts::of(results);
     let verdict = if c.failed + c.timed_out > 0 || info.cut_short.is_some() || gate_error(info).is_some() {
@@ -97,7 +98,8 @@ pub fn summary(results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &P
     if !failed.is_empty() {
         md.push_str("| failed case | why | where |\n|---|---|---|\n");
         for r in failed.iter().take(LISTED_FAILURES) {
-            let place = if r.location.is_empty() { String::new() } else { format!("`{}`", markdown_cell(&r.location)) };
+            let at = where_failed(r);
+            let place = if at.is_empty() { String::new() } else { format!("`{}`", markdown_cell(at)) };
             let _ = writeln!(md, "| `{}` | {} | {place} |", markdown_cell(&r.name), markdown_cell(&first_line(r)));
         }
         if failed.len() > LISTED_FAILURES {
@@ -183,9 +185,14 @@ fn gate_error(info: &RunInfo) -> Option<&str> {
     info.gate.as_ref().and_then(|g| g.error.as_deref())
 }
 
+/// `file:line` of the failing check when known, else of the case (empty when neither is).
+fn where_failed(result: &CaseResult) -> &str {
+    result.outcome.check().unwrap_or(&result.location)
+}
+
 fn first_line(result: &CaseResult) -> String {
     let text = match &result.outcome {
-        Outcome::Failed { message, kind } => format!("{kind}: {}", message.lines().next().unwrap_or_default()),
+        Outcome::Failed { message, kind, .. } => format!("{kind}: {}", message.lines().next().unwrap_or_default()),
         Outcome::TimedOut { after } => format!("timed out after {after:?}"),
         _ => String::new(),
     };
@@ -221,7 +228,7 @@ mod tests {
     #[test]
     fn annotations_escape_remote_text_so_no_command_hides_inside() {
         let results = [
-            result("area::fails", Outcome::Failed { message: HOSTILE.into(), kind: "assertion" }),
+            result("area::fails", Outcome::Failed { message: HOSTILE.into(), kind: "assertion", check: None }),
             result("area::passes", Outcome::Passed),
         ];
         let lines = annotations(&results);
@@ -236,9 +243,25 @@ mod tests {
     }
 
     #[test]
+    fn an_annotation_lands_on_the_failing_check_when_its_place_is_known() {
+        let check = Some("suites/src/gateway/helpers.rs:57".into());
+        let failed = CaseResult {
+            location: "suites/src/gateway/x.rs:42".into(),
+            ..result("area::fails", Outcome::Failed { message: "got 500".into(), kind: "assertion", check })
+        };
+        let lines = annotations(std::slice::from_ref(&failed));
+        assert!(lines[0].starts_with("::error file=suites/src/gateway/helpers.rs,line=57,title="), "{lines:?}");
+        let md = summary(&[failed], &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
+        assert!(md.contains("| `area::fails` | assertion: got 500 | `suites/src/gateway/helpers.rs:57` |"), "{md}");
+    }
+
+    #[test]
     fn summary_lists_counts_failures_and_the_gate_without_remote_markup() {
         let results = [
-            result("area::fails", Outcome::Failed { message: "a | b <script> `x`".into(), kind: "assertion" }),
+            result(
+                "area::fails",
+                Outcome::Failed { message: "a | b <script> `x`".into(), kind: "assertion", check: None },
+            ),
             result("area::passes", Outcome::Passed),
         ];
         let info = RunInfo { cut_short: Some("interrupted by SIGINT".into()), ..RunInfo::default() };
@@ -255,7 +278,7 @@ mod tests {
     fn summary_names_where_a_failed_case_is_and_how_the_gate_went() {
         let failed = CaseResult {
             location: "suites/src/gateway/x.rs:42".into(),
-            ..result("area::fails", Outcome::Failed { message: "got 500".into(), kind: "assertion" })
+            ..result("area::fails", Outcome::Failed { message: "got 500".into(), kind: "assertion", check: None })
         };
         let gate = GateResult {
             started: std::time::Instant::now(),
@@ -281,7 +304,8 @@ mod tests {
 
     #[test]
     fn outside_github_nothing_is_written() {
-        let results = [result("area::fails", Outcome::Failed { message: HOSTILE.into(), kind: "assertion" })];
+        let results =
+            [result("area::fails", Outcome::Failed { message: HOSTILE.into(), kind: "assertion", check: None })];
         let text = emit(&GithubOutput::default(), &results, &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
         assert!(text.is_empty(), "no annotations without GITHUB_ACTIONS=true: {text}");
     }

@@ -1,11 +1,12 @@
 //! libtest's JSON event stream (`--format json -Z unstable-options`) on stdout, so rust-analyzer's
 //! test explorer and other libtest readers see every case: `suite started`, `test started`, one
-//! `ok`/`failed`/`ignored` per case (a failure's text and log as `stdout`), `suite ok`/`failed`
-//! with the counts and `exec_time`.
+//! `ok`/`failed`/`ignored` per case (a failure's text, where the case and the failing check are,
+//! and the log as `stdout`), `suite ok`/`failed` with the counts and `exec_time`.
 
 use serde_json::{Value, json};
 
 use super::junit::RunInfo;
+use super::testcase::places;
 use crate::events::{CaseResult, Outcome, RunStats};
 
 /// `{"type":"suite","event":"started","test_count":N}`.
@@ -30,13 +31,13 @@ pub fn test_finished(result: &CaseResult, flaky_fails: bool) -> String {
         Outcome::Skipped { reason } => {
             json!({ "type": "test", "name": result.name, "event": "ignored", "message": reason })
         }
-        Outcome::Failed { message, kind } => json!({
+        Outcome::Failed { message, kind, check } => json!({
             "type": "test", "name": result.name, "event": "failed", "exec_time": time,
-            "stdout": format!("{kind}: {message}\n{}", result.log),
+            "stdout": format!("{kind}: {message}{}\n{}", places(&result.location, check.as_deref()), result.log),
         }),
         Outcome::TimedOut { after } => json!({
             "type": "test", "name": result.name, "event": "failed", "exec_time": time,
-            "stdout": format!("timed out after {after:?}\n{}", result.log),
+            "stdout": format!("timed out after {after:?}{}\n{}", places(&result.location, None), result.log),
         }),
     };
     line(value)
@@ -120,7 +121,17 @@ mod tests {
     fn every_line_is_one_libtest_event() {
         let results = [
             result("a::ok", Outcome::Passed),
-            result("a::bad", Outcome::Failed { message: "expected 201\u{1b}".into(), kind: "assertion" }),
+            CaseResult {
+                location: "suites/src/gateway/a.rs:40".into(),
+                ..result(
+                    "a::bad",
+                    Outcome::Failed {
+                        message: "expected 201\u{1b}".into(),
+                        kind: "assertion",
+                        check: Some("suites/src/gateway/a.rs:57".into()),
+                    },
+                )
+            },
             result("a::skip", Outcome::Skipped { reason: "needs cluster access".into() }),
         ];
         let mut stream = suite_started(3) + &test_started("a::ok");
@@ -136,10 +147,11 @@ mod tests {
         assert_eq!(events[2]["event"], "ok");
         assert_eq!(events[2]["exec_time"], 0.25);
         assert_eq!(events[3]["event"], "failed");
+        let failed = events[3]["stdout"].as_str().unwrap_or_default();
+        assert!(failed.starts_with("assertion: expected 201") && failed.ends_with("GET /x\n"), "{failed}");
         assert!(
-            events[3]["stdout"]
-                .as_str()
-                .is_some_and(|s| s.starts_with("assertion: expected 201") && s.ends_with("GET /x\n"))
+            failed.contains("\ncase at suites/src/gateway/a.rs:40\ncheck at suites/src/gateway/a.rs:57\n"),
+            "{failed}"
         );
         assert_eq!(events[4]["event"], "ignored");
         assert_eq!(events[4]["message"], "needs cluster access");
@@ -158,7 +170,7 @@ mod tests {
     fn flaky_cases_fail_with_flaky_result_fail() {
         let mut flaky = result("a::flaky", Outcome::Passed);
         flaky.retries.push(crate::events::FailedAttempt {
-            outcome: Outcome::Failed { message: "503".into(), kind: "assertion" },
+            outcome: Outcome::Failed { message: "503".into(), kind: "assertion", check: None },
             duration: Duration::ZERO,
             started: std::time::Instant::now(),
             log: String::new(),

@@ -135,8 +135,9 @@ impl Sink for Console {
             }
             Event::CaseRetrying { name, attempt, outcome } => {
                 let why = match outcome {
-                    Outcome::Failed { message, .. } => {
-                        console::printable(message.lines().next().unwrap_or_default()).into_owned()
+                    Outcome::Failed { message, check, .. } => {
+                        let first = console::printable(message.lines().next().unwrap_or_default()).into_owned();
+                        check.as_ref().map_or(first.clone(), |check| format!("{first} (check at {check})"))
                     }
                     Outcome::TimedOut { after } => format!("timed out after {after:?}"),
                     _ => String::new(),

@@ -1,5 +1,5 @@
 //! One case as a JUnit `<testcase>`: the failure element's text a reader can act on (what failed,
-//! where the case is, the end of its log, all capped), the `file` attribute, earlier attempts as
+//! where the case and the failing check are, the end of its log, all capped), the `file` attribute, earlier attempts as
 //! `flakyFailure`/`rerunFailure` with the detail in `<stackTrace>` too (Jenkins reads it there),
 //! and `--flaky-result fail` making a flaky case a failure.
 
@@ -54,7 +54,7 @@ pub fn test_case(result: &CaseResult, info: &RunInfo) -> TestCase {
 fn status(result: &CaseResult, flaky_fails: bool) -> TestCaseStatus {
     let failing = |nature, ty: &str, message: &str, headline: &str| {
         let mut status = TestCaseStatus::non_success(nature);
-        let text = failure_text(headline, &result.location, &result.log);
+        let text = failure_text(headline, &result.location, result.outcome.check(), &result.log);
         status.set_message(clean(first_line(message))).set_type(ty).set_description(clean(&text));
         status
     };
@@ -68,10 +68,10 @@ fn status(result: &CaseResult, flaky_fails: bool) -> TestCaseStatus {
         }
         Outcome::Passed => TestCaseStatus::success(),
         // A case cut off by an interrupt did not fail its assertions: an error, as Ginkgo writes it.
-        Outcome::Failed { message, kind } if *kind == INTERRUPTED => {
+        Outcome::Failed { message, kind, .. } if *kind == INTERRUPTED => {
             failing(NonSuccessKind::Error, kind, message, message)
         }
-        Outcome::Failed { message, kind } => failing(NonSuccessKind::Failure, kind, message, message),
+        Outcome::Failed { message, kind, .. } => failing(NonSuccessKind::Failure, kind, message, message),
         Outcome::TimedOut { after } => {
             let message = format!("timed out after {after:?}");
             failing(NonSuccessKind::Failure, "timeout", &message, &message)
@@ -85,13 +85,11 @@ fn status(result: &CaseResult, flaky_fails: bool) -> TestCaseStatus {
     }
 }
 
-/// `headline`, where the case is (`at file:line`) and the end of `log`, at most
-/// [`FAILURE_TEXT_LIMIT`] bytes: the log's beginning gives way first.
-pub fn failure_text(headline: &str, location: &str, log: &str) -> String {
-    let mut text = headline.to_owned();
-    if !location.is_empty() {
-        text.push_str(&format!("\nat {location}"));
-    }
+/// `headline`, where the case is (`case at file:line`) and the failing check (`check at
+/// file:line`) when known, and the end of `log`, at most [`FAILURE_TEXT_LIMIT`] bytes: the log's
+/// beginning gives way first.
+pub fn failure_text(headline: &str, location: &str, check: Option<&str>, log: &str) -> String {
+    let mut text = format!("{headline}{}", places(location, check));
     if !log.is_empty() {
         text.push_str("\n\nlog:\n");
         let room = FAILURE_TEXT_LIMIT.saturating_sub(text.len() + 64);
@@ -100,9 +98,22 @@ pub fn failure_text(headline: &str, location: &str, log: &str) -> String {
     cap(&text, FAILURE_TEXT_LIMIT)
 }
 
+/// `\ncase at file:line` of the case and `\ncheck at file:line` of the failing check, each when
+/// known.
+pub fn places(location: &str, check: Option<&str>) -> String {
+    let mut text = String::new();
+    if !location.is_empty() {
+        text.push_str(&format!("\ncase at {location}"));
+    }
+    if let Some(check) = check {
+        text.push_str(&format!("\ncheck at {check}"));
+    }
+    text
+}
+
 fn describe(outcome: &Outcome) -> String {
     match outcome {
-        Outcome::Failed { message, kind } => format!("{kind}: {}", first_line(message)),
+        Outcome::Failed { message, kind, .. } => format!("{kind}: {}", first_line(message)),
         Outcome::TimedOut { after } => format!("timeout after {after:?}"),
         Outcome::Passed => "passed".to_owned(),
         Outcome::Skipped { reason } => format!("skipped: {reason}"),
@@ -112,7 +123,7 @@ fn describe(outcome: &Outcome) -> String {
 fn rerun(attempt: &FailedAttempt, location: &str) -> TestRerun {
     let mut rerun = TestRerun::new(NonSuccessKind::Failure);
     let headline = match &attempt.outcome {
-        Outcome::Failed { message, kind } => {
+        Outcome::Failed { message, kind, .. } => {
             rerun.set_message(clean(first_line(message))).set_type(*kind).set_description(clean(message));
             message.clone()
         }
@@ -123,7 +134,7 @@ fn rerun(attempt: &FailedAttempt, location: &str) -> TestRerun {
         }
         Outcome::Passed | Outcome::Skipped { .. } => String::new(),
     };
-    rerun.set_stack_trace(clean(&failure_text(&headline, location, &attempt.log)));
+    rerun.set_stack_trace(clean(&failure_text(&headline, location, attempt.outcome.check(), &attempt.log)));
     rerun.set_time(attempt.duration);
     if !attempt.log.is_empty() {
         rerun.set_system_out(clean(&cap(&attempt.log, SYSTEM_OUT_LIMIT)));

@@ -126,7 +126,7 @@ mod tests {
             error: None,
         };
         let retry = FailedAttempt {
-            outcome: Outcome::Failed { message: "503".into(), kind: "assertion" },
+            outcome: Outcome::Failed { message: "503".into(), kind: "assertion", check: None },
             duration: Duration::from_millis(5),
             started: zero + Duration::from_millis(40),
             log: String::new(),

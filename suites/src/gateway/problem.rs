@@ -18,6 +18,7 @@ pub enum Writer {
 
 /// Asserts an RFC 7807 answer with `status` whose `type` is `https://kubernaut.ai/problems/<kind>`,
 /// shaped as `writer` writes them; returns the body.
+#[track_caller]
 pub fn expect_problem(answer: &Response, status: u16, kind: &str, writer: Writer) -> Result<Value, Failure> {
     answer.expect_status(status)?;
     let body = problem_body(answer, status)?;
@@ -43,6 +44,7 @@ pub fn expect_problem(answer: &Response, status: u16, kind: &str, writer: Writer
 
 /// Asserts the auth middleware's problem (§2): `about:blank`, `title`, no `instance`, no
 /// `request_id`; returns the body.
+#[track_caller]
 pub fn expect_auth_problem(answer: &Response, status: u16) -> Result<Value, Failure> {
     answer.expect_status(status)?;
     let body = problem_body(answer, status)?;
@@ -56,6 +58,7 @@ pub fn expect_auth_problem(answer: &Response, status: u16) -> Result<Value, Fail
 }
 
 /// The body of a problem+json answer with `title`, `detail` and a matching `status`.
+#[track_caller]
 fn problem_body(answer: &Response, status: u16) -> Result<Value, Failure> {
     let content_type = answer.header("content-type").unwrap_or_default();
     Failure::ensure(content_type.starts_with("application/problem+json"), || {
@@ -70,6 +73,7 @@ fn problem_body(answer: &Response, status: u16) -> Result<Value, Failure> {
 }
 
 /// Asserts a handler's 400 whose `detail` is exactly `detail` (details are generic, §2).
+#[track_caller]
 pub fn expect_bad_request(answer: &Response, detail: &str) -> Result<Value, Failure> {
     let body = expect_problem(answer, 400, "validation-error", Writer::Handler)?;
     Failure::ensure_eq("detail", str_field(&body, "detail")?, detail)?;

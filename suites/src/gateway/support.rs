@@ -167,6 +167,7 @@ pub struct Signalled {
     pub body: Value,
 }
 
+#[track_caller]
 fn signalled(body: Value) -> Result<Signalled, Failure> {
     let fingerprint = str_field(&body, "fingerprint")?.to_owned();
     Failure::ensure(is_sha256_hex(&fingerprint), || format!("fingerprint {fingerprint:?} is not 64 lowercase hex"))?;
@@ -181,6 +182,7 @@ fn is_rejected(body: &Value) -> bool {
 
 /// Checks one single-signal "created" body and tracks its resource. A `rejected` answer is a
 /// failure: the case's world is managed (contract §5).
+#[track_caller]
 pub fn created_body(body: Value, cleanup: &Cleanup) -> Result<Signalled, Failure> {
     cleanup.track_answer(&body);
     Failure::ensure(!is_rejected(&body), || {
@@ -192,6 +194,7 @@ pub fn created_body(body: Value, cleanup: &Cleanup) -> Result<Signalled, Failure
 }
 
 /// Asserts a 201 created answer (§6) and tracks its resource for cleanup.
+#[track_caller]
 pub fn expect_created(answer: &Response, cleanup: &Cleanup) -> Result<Signalled, Failure> {
     if let Ok(body) = answer.json() {
         cleanup.track_answer(&body);
@@ -201,6 +204,7 @@ pub fn expect_created(answer: &Response, cleanup: &Cleanup) -> Result<Signalled,
 }
 
 /// Asserts a 200 `rejected` scope answer (§5) about `resource` (`ns:Kind:name`); returns its body.
+#[track_caller]
 pub fn expect_rejected(answer: &Response, resource: &str) -> Result<Value, Failure> {
     answer.expect_status(200)?;
     let body = answer.json()?;
@@ -220,6 +224,7 @@ pub fn expect_rejected(answer: &Response, resource: &str) -> Result<Value, Failu
 }
 
 /// Asserts a 202 duplicate answer; returns it and its `metadata.count`.
+#[track_caller]
 pub fn expect_duplicate(answer: &Response) -> Result<(Signalled, i64), Failure> {
     answer.expect_status(202)?;
     let body = answer.json()?;
@@ -360,10 +365,12 @@ pub async fn cleanup_rr(ctx: &Ctx, name: &str) {
 }
 
 /// A string field of a JSON answer, or a failure naming it.
+#[track_caller]
 pub fn str_field<'a>(body: &'a Value, field: &str) -> Result<&'a str, Failure> {
-    body.get(field)
-        .and_then(Value::as_str)
-        .ok_or_else(|| Failure::new(format!("answer has no string field `{field}`: {body}")))
+    match body.get(field).and_then(Value::as_str) {
+        Some(value) => Ok(value),
+        None => Err(Failure::new(format!("answer has no string field `{field}`: {body}"))),
+    }
 }
 
 /// Whether `s` is a 64-character lowercase hex string.

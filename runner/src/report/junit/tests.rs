@@ -11,7 +11,7 @@ fn result(name: &str, outcome: Outcome, log: &str) -> CaseResult {
 
 fn failed_attempt(message: &str) -> FailedAttempt {
     FailedAttempt {
-        outcome: Outcome::Failed { message: message.into(), kind: "assertion" },
+        outcome: Outcome::Failed { message: message.into(), kind: "assertion", check: None },
         duration: Duration::from_millis(20),
         started: std::time::Instant::now(),
         log: format!("log of {message}"),
@@ -22,7 +22,8 @@ fn failed_attempt(message: &str) -> FailedAttempt {
 fn retried_cases_stay_one_testcase_with_flaky_or_rerun_elements() {
     let mut flaky = result("a::flaky", Outcome::Passed, "");
     flaky.retries = vec![failed_attempt("503 first")];
-    let mut broken = result("a::broken", Outcome::Failed { message: "still 503".into(), kind: "assertion" }, "");
+    let mut broken =
+        result("a::broken", Outcome::Failed { message: "still 503".into(), kind: "assertion", check: None }, "");
     broken.retries = vec![failed_attempt("503 one"), failed_attempt("503 two")];
     let (flaky_clone, broken_clone) = (flaky.clone(), broken.clone());
     let xml = to_xml(&build(&[flaky, broken], &RunInfo::default())).unwrap_or_default();
@@ -47,7 +48,11 @@ fn retried_cases_stay_one_testcase_with_flaky_or_rerun_elements() {
 fn outcomes_map_to_junit_elements_and_logs_only_for_failures() {
     let results = vec![
         result("a::pass", Outcome::Passed, "passing log"),
-        result("a::fail", Outcome::Failed { message: "boom\nmore".into(), kind: "assertion" }, "failing log"),
+        result(
+            "a::fail",
+            Outcome::Failed { message: "boom\nmore".into(), kind: "assertion", check: None },
+            "failing log",
+        ),
         result("a::slow", Outcome::TimedOut { after: Duration::from_secs(3) }, "slow log"),
         result("a::skip", Outcome::Skipped { reason: "interrupted".into() }, ""),
     ];
@@ -81,8 +86,9 @@ fn clean_drops_noncharacters() {
 
 #[test]
 fn failure_text_has_the_place_and_the_end_of_the_log_capped() {
+    let check = Some("suites/src/gateway/support.rs:57".into());
     let mut failed =
-        result("a::bad", Outcome::Failed { message: "expected 201, got 500".into(), kind: "assertion" }, "");
+        result("a::bad", Outcome::Failed { message: "expected 201, got 500".into(), kind: "assertion", check }, "");
     failed.location = "suites/src/gateway/a.rs:42".into();
     failed.log = format!("first line\n{}\nlast line\n", "x".repeat(40 * 1024));
     let mut slow = result("a::slow", Outcome::TimedOut { after: Duration::from_secs(3) }, "sent POST /alerts\n");
@@ -95,14 +101,15 @@ fn failure_text_has_the_place_and_the_end_of_the_log_capped() {
         other => panic!("no failure text: {other:?}"),
     };
     let bad = text(0);
-    assert!(bad.starts_with("expected 201, got 500\nat suites/src/gateway/a.rs:42\n\nlog:\n"), "{}", &bad[..200]);
+    let places = "case at suites/src/gateway/a.rs:42\ncheck at suites/src/gateway/support.rs:57";
+    assert!(bad.starts_with(&format!("expected 201, got 500\n{places}\n\nlog:\n")), "{}", &bad[..200]);
     assert!(bad.trim_end().ends_with("last line") && !bad.contains("first line"), "the end of the log is kept");
     assert!(
         bad.contains("earlier bytes of the log omitted]") && bad.len() <= FAILURE_TEXT_LIMIT + 100,
         "{}",
         bad.len()
     );
-    assert_eq!(text(1), "timed out after 3s\nat suites/src/gateway/b.rs:7\n\nlog:\nsent POST /alerts");
+    assert_eq!(text(1), "timed out after 3s\ncase at suites/src/gateway/b.rs:7\n\nlog:\nsent POST /alerts");
     assert!(xml.contains(r#"file="suites/src/gateway/a.rs""#), "{xml}");
 }
 
@@ -114,7 +121,7 @@ fn flaky_result_fail_makes_flaky_cases_failures_with_the_detail_in_stack_traces(
     let passing = to_xml(&build(std::slice::from_ref(&flaky), &RunInfo::default())).unwrap_or_default();
     assert!(!passing.contains("<failure"), "{passing}");
     assert!(
-        passing.contains("<stackTrace>503 first\nat suites/src/gateway/f.rs:3\n\nlog:\nlog of 503 first"),
+        passing.contains("<stackTrace>503 first\ncase at suites/src/gateway/f.rs:3\n\nlog:\nlog of 503 first"),
         "{passing}"
     );
     let info = RunInfo { flaky_fails: true, ..RunInfo::default() };

@@ -66,11 +66,17 @@ fn lines_then_failures_summary_and_notes_quiet_shows_only_failures() {
         let out = Captured::default();
         let mut console = Console::new(&config(quiet), Box::new(out.clone()));
         let passed = result("a::ok", Outcome::Passed);
-        let failed = result("a::bad", Outcome::Failed { message: "expected 201\u{1b}[2J".into(), kind: "assertion" });
+        let failed = result(
+            "a::bad",
+            Outcome::Failed { message: "expected 201\u{1b}[2J".into(), kind: "assertion", check: None },
+        );
         let mut st = state(vec![passed.clone()]);
         let facts = Box::new(crate::events::RunFacts::sample());
         let (at, ready) = (Instant::now(), Instant::now());
         console.event(&Event::RunStarted { facts, total: 2, at, ready }, &st);
+        let check = Some("suites/src/gateway/a.rs:9".into());
+        let outcome = Outcome::Failed { message: "503\nbody".into(), kind: "assertion", check };
+        console.event(&Event::CaseRetrying { name: "a::ok".into(), attempt: 1, outcome }, &st);
         console.event(&Event::CaseFinished(passed), &st);
         st.results.push(failed.clone());
         console.event(&Event::CaseFinished(failed), &st);
@@ -78,6 +84,8 @@ fn lines_then_failures_summary_and_notes_quiet_shows_only_failures() {
         let text = out.text();
         assert_eq!(text.contains("PASS"), !quiet, "{text}");
         assert!(text.contains("[2/2] FAIL") && text.contains("--- a::bad ---"), "{text}");
+        let retry = "RETRY   a::ok: attempt 1 failed: 503 (check at suites/src/gateway/a.rs:9)\n";
+        assert!(text.contains(retry), "{text}");
         assert!(!text.contains('\u{1b}'), "{text:?}");
         assert!(text.trim_end().ends_with("junit: j.xml"), "{text}");
         assert!(text.starts_with("target: http://127.0.0.1:8080 (external gateway)\n"), "{text}");
@@ -93,7 +101,7 @@ fn terse_prints_one_libtest_character_per_case() {
     let mut st = state(Vec::new());
     st.total = 90;
     console.event(&Event::RunStarted { facts, total: 90, at, ready }, &st);
-    let failed = Outcome::Failed { message: "expected 201".into(), kind: "assertion" };
+    let failed = Outcome::Failed { message: "expected 201".into(), kind: "assertion", check: None };
     for i in 0..90 {
         let outcome = match i {
             1 => failed.clone(),
