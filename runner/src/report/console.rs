@@ -4,38 +4,6 @@
 use super::junit::RunInfo;
 use crate::events::{CaseResult, Outcome, RunStats};
 
-/// Counts of `results`, for the GitHub summary's table (`failed` without the timeouts).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Passed.
-    pub passed: usize,
-    /// Failed (not timed out).
-    pub failed: usize,
-    /// Timed out.
-    pub timed_out: usize,
-    /// Skipped.
-    pub skipped: usize,
-    /// Passed after failing (counted in `passed` too).
-    pub flaky: usize,
-}
-
-impl Counts {
-    /// Tallies `results`.
-    pub fn of(results: &[CaseResult]) -> Self {
-        let mut counts = Counts::default();
-        for r in results {
-            counts.flaky += usize::from(r.is_flaky());
-            match r.outcome {
-                Outcome::Passed => counts.passed += 1,
-                Outcome::Failed { .. } => counts.failed += 1,
-                Outcome::TimedOut { .. } => counts.timed_out += 1,
-                Outcome::Skipped { .. } => counts.skipped += 1,
-            }
-        }
-        counts
-    }
-}
-
 /// `STATUS [duration] name` with a `[done/total]` prefix, one line per finished case.
 pub fn case_line(result: &CaseResult, done: usize, total: usize, color: bool) -> String {
     let width = total.to_string().len();

@@ -8,9 +8,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::console::Counts;
 use super::junit::RunInfo;
-use crate::events::{CaseResult, Outcome};
+use crate::events::{CaseResult, Outcome, RunStats};
 
 /// Longest failure text shown per case in the summary and in an annotation.
 const SHOWN_CHARS: usize = 300;
@@ -59,18 +58,14 @@ pub fn annotations(results: &[CaseResult]) -> Vec<String> {
 
 /// The Markdown summary: counts, the health gate, failed cases with their first line and where
 /// they failed (the check, else the case), flaky cases, the slowest cases, and where the report is.
-pub fn summary(results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &Path) -> String {
-    let c = Counts::of(results);
-    let verdict = if c.failed + c.timed_out > 0 || info.cut_short.is_some() || gate_error(info).is_some() {
-        "❌"
-    } else {
-        "✅"
-    };
+pub fn summary(results: &[CaseResult], stats: &RunStats, info: &RunInfo, wall: Duration, junit: &Path) -> String {
+    let c = stats;
+    let verdict = if c.failed > 0 || info.cut_short.is_some() || gate_error(info).is_some() { "❌" } else { "✅" };
     let mut md = format!(
         "### {verdict} gateway e2e{}\n\n| passed | failed | timed out | flaky | skipped | wall |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {:.1}s |\n\n",
         run_label(info),
         c.passed,
-        c.failed,
+        c.failed - c.timed_out,
         c.timed_out,
         c.flaky,
         c.skipped,
@@ -123,7 +118,8 @@ pub fn summary(results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &P
 }
 
 /// Writes what `output` asks for; problems become warnings in the returned text, never errors.
-pub fn emit(output: &GithubOutput, results: &[CaseResult], info: &RunInfo, wall: Duration, junit: &Path) -> String {
+pub fn emit(output: &GithubOutput, results: &[CaseResult], stats: &RunStats, info: &RunInfo, junit: &Path) -> String {
+    let wall = info.wall;
     let mut text = String::new();
     if output.annotations {
         for line in annotations(results) {
@@ -136,7 +132,7 @@ pub fn emit(output: &GithubOutput, results: &[CaseResult], info: &RunInfo, wall:
             .append(true)
             .create(true)
             .open(path)
-            .and_then(|mut f| f.write_all(summary(results, info, wall, junit).as_bytes()));
+            .and_then(|mut f| f.write_all(summary(results, stats, info, wall, junit).as_bytes()));
         if let Err(e) = appended {
             text.push_str(&format!("warning: could not append the step summary to {}: {e}\n", path.display()));
         }
@@ -160,7 +156,7 @@ impl GithubSink {
 
 impl super::Sink for GithubSink {
     fn finish(&mut self, state: &mut super::RunState) {
-        let text = emit(&self.output, &state.results, &state.info, state.info.wall, &self.junit);
+        let text = emit(&self.output, &state.results, &state.stats, &state.info, &self.junit);
         let _ = self.out.write_all(text.as_bytes());
         let _ = self.out.flush();
     }
@@ -219,6 +215,13 @@ mod tests {
     use super::*;
     use crate::events::GateResult;
 
+    /// The pool's counts of `results`, as `RunFinished` carries them.
+    fn stats(results: &[CaseResult]) -> RunStats {
+        let mut stats = RunStats::default();
+        results.iter().for_each(|r| stats.add(r));
+        stats
+    }
+
     fn result(name: &str, outcome: Outcome) -> CaseResult {
         CaseResult::sample(name, outcome, Duration::from_millis(10), "")
     }
@@ -251,7 +254,13 @@ mod tests {
         };
         let lines = annotations(std::slice::from_ref(&failed));
         assert!(lines[0].starts_with("::error file=suites/src/gateway/helpers.rs,line=57,title="), "{lines:?}");
-        let md = summary(&[failed], &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
+        let md = summary(
+            std::slice::from_ref(&failed),
+            &stats(std::slice::from_ref(&failed)),
+            &RunInfo::default(),
+            Duration::ZERO,
+            Path::new("j.xml"),
+        );
         assert!(md.contains("| `area::fails` | assertion: got 500 | `suites/src/gateway/helpers.rs:57` |"), "{md}");
     }
 
@@ -265,12 +274,12 @@ mod tests {
             result("area::passes", Outcome::Passed),
         ];
         let info = RunInfo { cut_short: Some("interrupted by SIGINT".into()), ..RunInfo::default() };
-        let md = summary(&results, &info, Duration::from_secs(2), Path::new("target/e2e/junit.xml"));
+        let md = summary(&results, &stats(&results), &info, Duration::from_secs(2), Path::new("target/e2e/junit.xml"));
         assert!(md.starts_with("### ❌ gateway e2e"), "{md}");
         assert!(md.contains("| 1 | 1 | 0 | 0 | 0 | 2.0s |"), "{md}");
         assert!(md.contains("| `area::fails` | assertion: a ¦ b ‹script› 'x' |"), "{md}");
         assert!(md.contains("did not finish:** interrupted by SIGINT"), "{md}");
-        let ok = summary(&results[1..], &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
+        let ok = summary(&results[1..], &stats(&results[1..]), &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
         assert!(ok.starts_with("### ✅"), "{ok}");
     }
 
@@ -290,14 +299,20 @@ mod tests {
         let properties = [("target", "http://localhost:8080"), ("embedded", "false"), ("partition", "slice:2/3")];
         let properties = properties.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let info = RunInfo { gate: Some(gate.clone()), properties, ..RunInfo::default() };
-        let md = summary(&[failed], &info, Duration::ZERO, Path::new("j.xml"));
+        let md = summary(
+            std::slice::from_ref(&failed),
+            &stats(std::slice::from_ref(&failed)),
+            &info,
+            Duration::ZERO,
+            Path::new("j.xml"),
+        );
         assert!(md.starts_with("### ❌ gateway e2e: `http://localhost:8080`, shard slice:2/3\n"), "{md}");
         assert!(md.contains("| `area::fails` | assertion: got 500 | `suites/src/gateway/x.rs:42` |"), "{md}");
         assert!(md.contains("Health gate: `http://127.0.0.1:8080/readyz` ready after 3 request(s), 1.5s"), "{md}");
 
         let refused = GateResult { error: Some("503 from /readyz\nmore".into()), ..gate };
         let info = RunInfo { gate: Some(refused), ..RunInfo::default() };
-        let md = summary(&[], &info, Duration::ZERO, Path::new("j.xml"));
+        let md = summary(&[], &RunStats::default(), &info, Duration::ZERO, Path::new("j.xml"));
         assert!(md.starts_with("### ❌") && md.contains("**Health gate failed:** 503 from /readyz\n"), "{md}");
         assert!(!md.contains("ready after"), "{md}");
     }
@@ -306,7 +321,7 @@ mod tests {
     fn outside_github_nothing_is_written() {
         let results =
             [result("area::fails", Outcome::Failed { message: HOSTILE.into(), kind: "assertion", check: None })];
-        let text = emit(&GithubOutput::default(), &results, &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
+        let text = emit(&GithubOutput::default(), &results, &stats(&results), &RunInfo::default(), Path::new("j.xml"));
         assert!(text.is_empty(), "no annotations without GITHUB_ACTIONS=true: {text}");
     }
 
@@ -317,7 +332,7 @@ mod tests {
         std::fs::write(&path, "earlier step\n").unwrap_or_else(|e| panic!("{e}"));
         let output = GithubOutput { step_summary: Some(path.clone()), annotations: false };
         let results = [result("area::passes", Outcome::Passed)];
-        let text = emit(&output, &results, &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
+        let text = emit(&output, &results, &stats(&results), &RunInfo::default(), Path::new("j.xml"));
         assert!(text.is_empty(), "{text}");
         let written = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(written.starts_with("earlier step\n### ✅ gateway e2e"), "{written}");
