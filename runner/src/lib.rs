@@ -54,7 +54,7 @@ pub fn main_with(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(run::Exit::NotStarted as u8);
         }
     };
-    silence_case_panics();
+    pool::attempt::catch_case_panics();
     ExitCode::from(run::run(config) as u8)
 }
 
@@ -80,15 +80,4 @@ fn merge_junit(args: &[OsString]) -> ExitCode {
             ExitCode::from(run::Exit::NotStarted as u8)
         }
     }
-}
-
-/// A panicking case is reported as that case's failure; the default hook would print it from a
-/// worker thread. Panics outside cases still print.
-fn silence_case_panics() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if pool::attempt::IN_CASE.try_with(|_| ()).is_err() {
-            default(info);
-        }
-    }));
 }

@@ -15,8 +15,38 @@ use crate::events::{CaseResult, Outcome};
 const CLEANUP_DEADLINE: Duration = Duration::from_secs(10);
 
 tokio::task_local! {
-    /// Set while a case's future is polled, so the panic hook knows a case panicked.
-    pub static IN_CASE: &'static str;
+    /// Set while a case's future is polled, so the panic hook knows a case panicked and where.
+    static IN_CASE: PanicPlace;
+}
+
+/// Where a case panicked (`file:line`, as the compiler names the file), written by the panic hook.
+#[derive(Clone, Default)]
+struct PanicPlace(Arc<std::sync::Mutex<Option<String>>>);
+
+impl PanicPlace {
+    fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut place| place.take())
+    }
+}
+
+/// Installs (once) the panic hook that reports a panicking case as that case's failure, at the
+/// panic's place, instead of printing it from a worker thread. Panics outside cases still print.
+pub fn catch_case_panics() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let place = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+            let in_case = IN_CASE.try_with(|slot| {
+                if let Ok(mut slot) = slot.0.lock() {
+                    *slot = place;
+                }
+            });
+            if in_case.is_err() {
+                default(info);
+            }
+        }));
+    });
 }
 
 /// Runs attempt `attempt` (1-based) of `case` with `timeout`, cancelled when `stop` aborts.
@@ -25,7 +55,8 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
     let started = Instant::now();
     let started_at = std::time::Instant::now();
     let case_ctx = Ctx::new(ctx.clone(), case.name, log.clone()).with_attempt(attempt);
-    let task = tokio::spawn(IN_CASE.scope(case.name, (case.run)(case_ctx.clone())));
+    let panic_place = PanicPlace::default();
+    let task = tokio::spawn(IN_CASE.scope(panic_place.clone(), (case.run)(case_ctx.clone())));
     let abort = task.abort_handle();
     let outcome = tokio::select! {
         finished = tokio::time::timeout(timeout, task) => match finished {
@@ -34,7 +65,7 @@ pub async fn run(case: &'static Case, ctx: Arc<CtxConfig>, timeout: Duration, st
             Ok(Err(join)) if join.is_panic() => Outcome::Failed {
                 message: message(&ctx, &format!("case panicked: {}", panic_message(join.into_panic()))),
                 kind: "panic",
-                check: None,
+                check: panic_place.take(),
             },
             Ok(Err(_)) => Outcome::Failed { message: "case task was cancelled".into(), kind: "cancelled", check: None },
             Err(_) => {

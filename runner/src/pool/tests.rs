@@ -56,6 +56,9 @@ fn forever(ctx: Ctx) -> BoxFut {
     })
 }
 
+/// The line of the panic in `panics`.
+const PANIC_LINE: u32 = line!() + 3;
+
 fn panics(_: Ctx) -> BoxFut {
     Box::pin(async move { panic!("kaboom in case") })
 }
@@ -144,6 +147,17 @@ async fn a_failure_carries_the_place_of_its_check_relative_to_the_workspace() {
         panic!("no check place: {results:?}");
     };
     assert_eq!(check, &format!("runner/src/pool/tests.rs:{FAILING_CHECK_LINE}"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_carries_its_place_as_the_failing_check() {
+    super::attempt::catch_case_panics();
+    let plan = TestPlan { parallel: vec![leak(Case::new("c::panic", "c", panics))], serial: vec![], registered: 1 };
+    let (_, results) = run_plan(plan, 1, None, &Stop::default()).await;
+    let Some(Outcome::Failed { kind: "panic", check: Some(check), .. }) = outcome_of(&results, "c::panic") else {
+        panic!("no panic place: {results:?}");
+    };
+    assert_eq!(check, &format!("runner/src/pool/tests.rs:{PANIC_LINE}"));
 }
 
 #[tokio::test(start_paused = true)]
