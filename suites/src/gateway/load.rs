@@ -53,3 +53,32 @@ async fn hundred_distinct_signals_make_hundred_requests(ctx: Ctx) -> Result<(), 
     .await
 }
 case!(hundred_distinct_signals_make_hundred_requests, area = "load", labels = ["load"], needs_cluster, serial);
+
+/// Signals sent at once by the concurrency case, as upstream's own.
+const AT_ONCE: usize = 50;
+
+/// Upstream spec: `test/e2e/gateway/28_graceful_shutdown_test.go` (concurrent load) — 50 alerts
+/// about 50 Pods sent all at once (half the throttle's 100) are each created, none refused.
+async fn fifty_concurrent_distinct_alerts_are_all_created(ctx: Ctx) -> Result<(), Failure> {
+    cleaning_up(ctx, |ctx, cleanup| async move {
+        let world = ctx.world("at-once").await?;
+        let world = &world;
+        futures::stream::iter(0..AT_ONCE)
+            .map(|i| async move { world.pod(&format!("once-{i}")).await })
+            .buffer_unordered(FAN_OUT)
+            .try_collect::<Vec<_>>()
+            .await?;
+        settle(&ctx, world).await?;
+        let webhooks: Vec<Webhook> = (0..AT_ONCE)
+            .map(|i| Webhook::with_alert(pod_alert("AtOnceProbe", &format!("once-{i}"), world.namespace())))
+            .collect();
+        let answers = futures::future::join_all(webhooks.iter().map(|w| ctx.post_alert(w))).await;
+        let mut names = BTreeSet::new();
+        for answer in answers {
+            names.insert(expect_created(&answer?, &cleanup)?.name);
+        }
+        Failure::ensure_eq("distinct remediationRequestName values", names.len(), AT_ONCE)
+    })
+    .await
+}
+case!(fifty_concurrent_distinct_alerts_are_all_created, area = "load", labels = ["load"], needs_cluster, serial);
