@@ -10,7 +10,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::batch::settle;
 use super::support::{API_DEADLINE, API_INTERVAL, FAN_OUT, cleaning_up, expect_created, pod_alert, rrs_about};
-use crate::{Ctx, Failure, case, eventually};
+use crate::{Ctx, Failure, PROMETHEUS_PATH, case, eventually};
 
 /// Signals sent, each about its own Pod.
 const SIGNALS: usize = 100;
@@ -82,3 +82,60 @@ async fn fifty_concurrent_distinct_alerts_are_all_created(ctx: Ctx) -> Result<()
     .await
 }
 case!(fifty_concurrent_distinct_alerts_are_all_created, area = "load", labels = ["load"], needs_cluster, serial);
+
+/// The throttle's limit: requests in flight on the API port (contract §2, the default of
+/// `server.maxConcurrentRequests`; chi's `Throttle`, `server.go`).
+const THROTTLE_LIMIT: usize = 100;
+/// How long the throttle case waits for the gateway to fill up and to recover.
+const THROTTLE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens a connection to the API port and sends an authorized signal request whose body never
+/// arrives whole: the gateway holds it in flight (reading the body) until the connection closes.
+async fn held_request(ctx: &Ctx, token: &str) -> Result<tokio::net::TcpStream, Failure> {
+    use tokio::io::AsyncWriteExt;
+    let url = reqwest::Url::parse(&ctx.config().gateway_url).map_err(|e| Failure::new(e.to_string()))?;
+    if url.scheme() != "http" {
+        return Err(Failure::skip("holds requests over plain TCP: needs an http:// gateway URL"));
+    }
+    let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let mut stream =
+        tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| Failure::infra(e.to_string()))?;
+    let head = format!(
+        "POST {PROMETHEUS_PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nX-Timestamp: {}\r\nX-E2E-Case: {}\r\nContent-Length: 1024\r\n\r\n{{",
+        super::support::now_unix(),
+        ctx.case_name()
+    );
+    stream.write_all(head.as_bytes()).await.map_err(|e| Failure::infra(e.to_string()))?;
+    Ok(stream)
+}
+
+/// A GET on an unknown API path: 404, or 429 while the throttle is full.
+async fn probe(ctx: &Ctx) -> Result<crate::Response, Failure> {
+    ctx.get(&format!("/{}", ctx.unique("throttle-probe"))).await
+}
+
+/// Beyond upstream's suite (contract §2; chi's `Throttle`, `server.go`) — with the limit's worth
+/// of requests in flight, the next is answered 429 `text/plain` "Server capacity exceeded."
+/// without `Retry-After`; once they end, requests are served again. Serial: it fills the gateway.
+async fn requests_over_the_in_flight_limit_are_429(ctx: Ctx) -> Result<(), Failure> {
+    let token = ctx.token()?;
+    let mut held = Vec::with_capacity(THROTTLE_LIMIT);
+    for _ in 0..THROTTLE_LIMIT {
+        held.push(held_request(&ctx, &token).await?);
+    }
+    let full = eventually(THROTTLE_DEADLINE, API_INTERVAL, || async {
+        let answer = probe(&ctx).await?;
+        answer.expect_status(429).map(|_| answer.clone())
+    })
+    .await;
+    drop(held);
+    let full = full?;
+    let content_type = full.header("content-type").unwrap_or_default();
+    Failure::ensure(content_type.starts_with("text/plain"), || format!("429 Content-Type {content_type:?}"))?;
+    Failure::ensure_eq("429 Retry-After", full.header("retry-after"), None)?;
+    Failure::ensure_eq("429 body", full.body.trim(), "Server capacity exceeded.")?;
+    eventually(THROTTLE_DEADLINE, API_INTERVAL, || async { probe(&ctx).await?.expect_status(404).map(drop) }).await
+}
+case!(requests_over_the_in_flight_limit_are_429, area = "load", labels = ["load", "throttle"], needs_auth, serial);

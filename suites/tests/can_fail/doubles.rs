@@ -96,7 +96,10 @@ fn is_signal(method: &Method, path: &str) -> bool {
 
 async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 4 << 20).await.expect("request body under 4 MiB");
+    // A client that goes away mid-body gets nothing: there is nobody to answer.
+    let Ok(body) = axum::body::to_bytes(body, 4 << 20).await else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
     let signal = is_signal(&parts.method, parts.uri.path());
     let _serial = match (signal, proxy.fault) {
         (true, Fault::NeverDeduplicates) => {

@@ -63,8 +63,21 @@ pub struct Outcomes(pub BTreeMap<&'static str, Result<(), Failure>>);
 /// Runs every registered case against `config`, one at a time (so a double's misbehaviour
 /// triggered by one case cannot leak into another's result).
 pub async fn run_all(config: &Arc<CtxConfig>) -> Outcomes {
+    run_except(config, &[]).await
+}
+
+/// Cases that cannot run behind the test proxies: a proxy reads a request's whole body before
+/// it forwards it, so the requests such a case holds open never reach the double.
+pub const NOT_BEHIND_A_PROXY: &[&str] = &["load::requests_over_the_in_flight_limit_are_429"];
+
+/// [`run_all`] for a gateway behind a test proxy: every case but [`NOT_BEHIND_A_PROXY`].
+pub async fn run_behind_proxy(config: &Arc<CtxConfig>) -> Outcomes {
+    run_except(config, NOT_BEHIND_A_PROXY).await
+}
+
+async fn run_except(config: &Arc<CtxConfig>, left_out: &[&str]) -> Outcomes {
     let mut outcomes = BTreeMap::new();
-    for case in suites::registered() {
+    for case in suites::registered().into_iter().filter(|c| !left_out.contains(&c.name)) {
         outcomes.insert(case.name, run_one(case, config).await);
     }
     Outcomes(outcomes)

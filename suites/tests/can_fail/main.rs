@@ -9,15 +9,29 @@ mod rewrites;
 
 use doubles::{Fault, always_ok, proxy, serve};
 use fixtures::double::{DoubleConfig, RunningDouble};
-use harness::{ctx_config, run_all};
+use harness::{ctx_config, run_all, run_behind_proxy};
 
 /// The contract double, sending its audit events to a DataStorage double of its own (left
 /// running until the test's runtime ends).
 async fn contract_double() -> RunningDouble {
+    double_with(DoubleConfig::default()).await
+}
+
+/// A double configured as `config`, with its own DataStorage double.
+async fn double_with(config: DoubleConfig) -> RunningDouble {
     let datastorage = fixtures::datastorage::start(Default::default()).await.expect("the DataStorage double starts");
-    let config = DoubleConfig { datastorage_url: Some(datastorage.url.clone()), ..DoubleConfig::default() };
+    let config = DoubleConfig { datastorage_url: Some(datastorage.url.clone()), ..config };
     std::mem::forget(datastorage);
     fixtures::double::start(config).await.expect("the contract double starts")
+}
+
+/// A gateway without a throttle (no in-flight limit): only the throttle case notices.
+#[tokio::test]
+async fn throttle_case_fails_on_a_gateway_without_a_throttle() {
+    let double = double_with(DoubleConfig { max_concurrent_requests: Some(0), ..DoubleConfig::default() }).await;
+    let outcomes = run_all(&ctx_config(&double.url, double.kube.clone(), Some(&double)).await).await;
+    outcomes.assert_exactly_failed(&["load::requests_over_the_in_flight_limit_are_429"]);
+    double.shutdown().await;
 }
 
 #[tokio::test]
@@ -29,12 +43,15 @@ async fn every_case_passes_on_the_contract_double() {
     double.shutdown().await;
 }
 
-/// Its `{}` is no answer the contract knows: every case fails there.
+/// Its `{}` is no answer the contract knows: every case fails there. Health and metrics are a
+/// second such server, as a gateway's own listeners are.
 #[tokio::test]
 async fn every_case_fails_on_a_gateway_answering_200_to_everything() {
     let url = serve(always_ok()).await;
+    let listeners = serve(always_ok()).await;
     let kube = fixtures::cluster::in_memory().await.expect("in-memory cluster");
-    let outcomes = run_all(&ctx_config(&url, kube, None).await).await;
+    let config = (*ctx_config(&url, kube, None).await).clone().with_listeners(&listeners, &listeners);
+    let outcomes = run_all(&std::sync::Arc::new(config)).await;
     let all: Vec<&str> = outcomes.0.keys().copied().filter(|n| !harness::SKIPPED_IN_PROCESS.contains(n)).collect();
     outcomes.assert_exactly_failed(&all);
 }
@@ -63,7 +80,7 @@ async fn dedup_cases_fail_on_a_gateway_that_never_deduplicates() {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::NeverDeduplicates);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
+    let outcomes = run_behind_proxy(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(NEEDS_DEDUPLICATION);
     double.shutdown().await;
 }
@@ -109,7 +126,7 @@ async fn validation_cases_fail_on_a_gateway_that_skips_validation() {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::SkipsValidation);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
+    let outcomes = run_behind_proxy(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(NEEDS_REFUSAL);
     double.shutdown().await;
 }
@@ -167,7 +184,7 @@ async fn only_these_fail(fault: Fault, failing: &[&str]) {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), fault);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
+    let outcomes = run_behind_proxy(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(failing);
     double.shutdown().await;
 }
