@@ -178,6 +178,19 @@ async fn event_metrics_case_fails_on_a_gateway_that_counts_events_as_alerts() {
     double.shutdown().await;
 }
 
+/// Metrics without the runtime families: only the case that asks for them notices.
+#[tokio::test]
+async fn runtime_families_case_fails_on_a_gateway_without_them() {
+    let double = contract_double().await;
+    let metrics = proxy(&double.metrics_url, double.kube.clone(), double.namespace(), Fault::HidesRuntimeFamilies);
+    let metrics_url = serve(metrics).await;
+    let config = ctx_config(&double.url, double.kube.clone(), Some(&double)).await;
+    let config = std::sync::Arc::new((*config).clone().with_listeners(&double.health_url, &metrics_url));
+    let outcomes = run_all(&config).await;
+    outcomes.assert_exactly_failed(&["metrics::runtime_families_served_after_invalid_post"]);
+    double.shutdown().await;
+}
+
 /// Runs every case against a proxy with `fault` in front of a fresh contract double and expects
 /// exactly `failing` to fail.
 async fn only_these_fail(fault: Fault, failing: &[&str]) {
