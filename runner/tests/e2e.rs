@@ -34,7 +34,12 @@ async fn embedded_run_passes_and_junit_has_every_registered_case() {
     let report = read_junit(&junit);
     let cases: Vec<_> = report.test_suites.iter().flat_map(|s| s.test_cases.iter()).collect();
     assert_eq!(cases.len(), registered.len());
-    assert!(cases.iter().all(|c| matches!(c.status, TestCaseStatus::Success { .. })), "{cases:#?}");
+    // The pod-log case has no pod to read on the embedded double: it skips, saying why.
+    let passed_or_podless = |c: &&quick_junit::TestCase| {
+        matches!(c.status, TestCaseStatus::Success { .. })
+            || (c.name.as_str().starts_with("logs::") && matches!(c.status, TestCaseStatus::Skipped { .. }))
+    };
+    assert!(cases.iter().all(passed_or_podless), "{cases:#?}");
     assert_valid_junit4(&junit);
 }
 
@@ -228,7 +233,7 @@ async fn repeat_runs_the_selection_again_and_dry_run_sends_nothing() {
             .await;
     let (stdout, _) = texts(&dry);
     assert_eq!(dry.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("dry run: 4 of"), "{stdout}");
+    assert!(stdout.contains("dry run: 7 of"), "{stdout}");
     assert!(stdout.lines().any(|l| l.contains("serial") && l.contains("load::")), "{stdout}");
     assert!(!untouched.exists(), "a dry run writes no report");
 }
@@ -256,7 +261,7 @@ async fn trace_has_setup_gate_and_a_span_per_case_on_worker_lanes() {
     let names: Vec<&str> = spans.iter().filter_map(|s| s["name"].as_str()).collect();
     assert!(names.contains(&"setup") && names.contains(&"health gate"), "{names:?}");
     let cases: Vec<&&serde_json::Value> = spans.iter().filter(|s| s["tid"].as_u64().is_some_and(|t| t >= 1)).collect();
-    assert_eq!(cases.len(), 3, "{names:?}");
+    assert_eq!(cases.len(), 4, "{names:?}");
     assert!(cases.iter().all(|s| s["tid"].as_u64().is_some_and(|t| t <= 2)), "one lane per worker");
 }
 
