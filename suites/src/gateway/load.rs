@@ -1,7 +1,7 @@
 //! Load (contract §2, §6): many signals for distinct Pods at once each make their own
 //! RemediationRequest, with unique names; below the throttle's limit nothing is refused (signal
-//! routes never answer 503). Serial: it wants the gateway to itself so a slow answer is the
-//! load's, not a neighbour's.
+//! routes never answer 503), above it the next request is 429. Serial: each wants the gateway
+//! to itself so a slow or refused answer is the load's, not a neighbour's.
 
 use std::collections::BTreeSet;
 
