@@ -34,7 +34,12 @@ async fn embedded_run_passes_and_junit_has_every_registered_case() {
     let report = read_junit(&junit);
     let cases: Vec<_> = report.test_suites.iter().flat_map(|s| s.test_cases.iter()).collect();
     assert_eq!(cases.len(), registered.len());
-    assert!(cases.iter().all(|c| matches!(c.status, TestCaseStatus::Success { .. })), "{cases:#?}");
+    // The pod-log case has no pod to read on the embedded double: it skips, saying why.
+    let passed_or_podless = |c: &&quick_junit::TestCase| {
+        matches!(c.status, TestCaseStatus::Success { .. })
+            || (c.name.as_str().starts_with("logs::") && matches!(c.status, TestCaseStatus::Skipped { .. }))
+    };
+    assert!(cases.iter().all(passed_or_podless), "{cases:#?}");
     assert_valid_junit4(&junit);
 }
 

@@ -217,6 +217,8 @@ fn runner_job_is_an_indexed_job_against_the_gateway_service() {
     let args = runner.args.clone().unwrap_or_default().join(" ");
     assert!(args.contains("--kube in-cluster"), "{args}");
     assert!(args.contains("$(JOB_COMPLETION_INDEX)"), "each shard writes its own report: {args}");
+    // The shards share one gateway; the throttle case would fill it under the others' feet.
+    assert!(args.contains("--label-filter !throttle"), "{args}");
 
     let service: Service = serde_yaml_ng::from_str(&read("fixtures/data/manifests/04-service.yaml"))
         .unwrap_or_else(|e| panic!("04-service.yaml: {e}"));
@@ -255,6 +257,7 @@ fn runner_job_may_make_every_object_the_cases_and_the_account_need() {
     assert!(allows("", "services", "create"), "it grants create on services/gateway-service, so it must hold it");
     assert!(allows("rbac.authorization.k8s.io", "clusterrolebindings", "create"));
     assert!(allows("kubernaut.ai", "remediationrequests/status", "patch"));
+    assert!(allows("", "pods/log", "get"), "the structured-logging case reads the gateway pod's log");
     let binding = docs.iter().find(|d| d["kind"] == "ClusterRoleBinding").unwrap_or_else(|| panic!("no binding"));
     assert_eq!(binding["subjects"][0]["name"], "gateway-e2e-runner");
 }

@@ -69,6 +69,19 @@ fn ensure_field(event: &Value, pointer: &str, want: Value) -> Result<(), Failure
     Failure::ensure_eq(pointer, field(event, pointer), &want)
 }
 
+/// The envelope every gateway event carries: version, category, `action`, success, the RR's
+/// name as `correlation_id` (the last part of `rr`) and a time.
+fn ensure_envelope(event: &Value, action: &str, rr: &str) -> Result<(), Failure> {
+    ensure_field(event, "/version", json!("1.0"))?;
+    ensure_field(event, "/event_category", json!("gateway"))?;
+    ensure_field(event, "/event_action", json!(action))?;
+    ensure_field(event, "/event_outcome", json!("success"))?;
+    let name = rr.rsplit('/').next().unwrap_or(rr);
+    ensure_field(event, "/correlation_id", json!(name))?;
+    let stamp = field(event, "/event_timestamp").as_str().unwrap_or_default();
+    super::support::parse_time("event_timestamp", stamp).map(drop)
+}
+
 /// The fields upstream's emission spec checks on a signal event (received or deduplicated).
 fn ensure_signal_event(
     event: &Value,
@@ -77,10 +90,7 @@ fn ensure_signal_event(
     namespace: &str,
     rr: &str,
 ) -> Result<(), Failure> {
-    ensure_field(event, "/version", json!("1.0"))?;
-    ensure_field(event, "/event_category", json!("gateway"))?;
-    ensure_field(event, "/event_action", json!(action))?;
-    ensure_field(event, "/event_outcome", json!("success"))?;
+    ensure_envelope(event, action, rr)?;
     ensure_field(event, "/actor_type", json!("authenticated-service"))?;
     let actor = field(event, "/actor_id").as_str().unwrap_or_default();
     Failure::ensure(!actor.is_empty(), || format!("actor_id is empty: {event}"))?;
@@ -96,7 +106,8 @@ fn ensure_signal_event(
 /// Upstream spec: `test/e2e/gateway/23_audit_emission_test.go` (signal received) and
 /// `15_audit_trace_validation_test.go` — a new alert leaves exactly two gateway events under the
 /// RR's name: `gateway.signal.received` (actor = the caller, resource = the fingerprint, severity,
-/// target, `deduplication_status: new`) and `gateway.crd.created` about the RemediationRequest.
+/// target, `deduplication_status: new`) and `gateway.crd.created` about the RemediationRequest,
+/// both with the envelope (`version`, category, action, success, `correlation_id`, a time).
 async fn new_alert_is_audited_as_received_and_created(ctx: Ctx) -> Result<(), Failure> {
     datastorage_url(&ctx)?;
     cleaning_up(ctx, |ctx, cleanup| async move {
@@ -114,7 +125,9 @@ async fn new_alert_is_audited_as_received_and_created(ctx: Ctx) -> Result<(), Fa
         ensure_field(&received, "/event_data/deduplication_status", json!("new"))?;
         let crd = all.iter().find(|e| e["event_type"] == CRD_CREATED);
         let crd = crd.ok_or_else(|| Failure::new(format!("no {CRD_CREATED} among {all:?}")))?;
+        ensure_envelope(crd, "created", &rr)?;
         ensure_field(crd, "/resource_type", json!("RemediationRequest"))?;
+        ensure_field(crd, "/event_data/fingerprint", json!(created.fingerprint))?;
         ensure_field(crd, "/namespace", json!(world.namespace()))?;
         ensure_field(crd, "/event_data/remediation_request", json!(rr))
     })
@@ -197,3 +210,61 @@ async fn event_signal_carries_payload_and_empty_maps(ctx: Ctx) -> Result<(), Fai
     .await
 }
 case!(event_signal_carries_payload_and_empty_maps, area = "audit", labels = ["audit", "events"], needs_cluster);
+
+/// Labels and annotations of the annotated alert beyond its name, namespace, Pod and severity.
+const EXTRA_LABELS: [(&str, &str); 3] =
+    [("app", "payment-service"), ("environment", "production"), ("source", "prometheus")];
+const ANNOTATIONS: [(&str, &str); 3] = [
+    ("summary", "memory usage above 90%"),
+    ("description", "the payment service leaks memory"),
+    ("runbook_url", "https://runbooks.example.com/memory"),
+];
+
+/// The event's `original_payload` is the webhook with its alert, and `signal_labels` and
+/// `signal_annotations` exactly the alert's.
+fn ensure_annotated_data(event: &Value, labels: &Value, annotations: &Value) -> Result<(), Failure> {
+    let payload = field(event, "/event_data/original_payload");
+    for key in ["status", "receiver"] {
+        Failure::ensure(payload.get(key).is_some(), || format!("original_payload has no `{key}`: {payload}"))?;
+    }
+    let alerts = payload.get("alerts").and_then(Value::as_array).map_or(0, Vec::len);
+    Failure::ensure_eq("alerts in original_payload", alerts, 1)?;
+    ensure_field(event, "/event_data/signal_labels", labels.clone())?;
+    ensure_field(event, "/event_data/signal_annotations", annotations.clone())
+}
+
+/// Upstream specs: `test/e2e/gateway/24_audit_signal_data_test.go` (full capture, minimal
+/// payload, the deduplicated event, across signal types) — an alert with labels of its own and
+/// annotations: its received event (full envelope) carries the webhook, exactly its labels and
+/// exactly its annotations, and so does the deduplicated event of its repeat.
+async fn annotated_alert_events_carry_its_labels_and_annotations(ctx: Ctx) -> Result<(), Failure> {
+    datastorage_url(&ctx)?;
+    cleaning_up(ctx, |ctx, cleanup| async move {
+        let world = world_with_pod(&ctx, "audit-annotated", "payment-0").await?;
+        let mut alert = pod_alert("PodMemoryHigh", "payment-0", world.namespace()).severity("warning");
+        for (key, value) in EXTRA_LABELS {
+            alert = alert.label(key, value);
+        }
+        for (key, value) in ANNOTATIONS {
+            alert = alert.annotation(key, value);
+        }
+        let (labels, annotations) = (alert.to_json()["labels"].clone(), alert.to_json()["annotations"].clone());
+        let webhook = Webhook::with_alert(alert);
+        let created = alert_created(&ctx, &cleanup, &webhook).await?;
+        let rr = format!("{}/{}", ctx.config().controller_namespace, created.name);
+        let received = one_event(&ctx, &created.name, SIGNAL_RECEIVED).await?;
+        ensure_signal_event(&received, "received", &created.fingerprint, world.namespace(), &rr)?;
+        ensure_annotated_data(&received, &labels, &annotations)?;
+        expect_duplicate(&ctx.post_alert(&webhook).await?)?;
+        let deduplicated = one_event(&ctx, &created.name, SIGNAL_DEDUPLICATED).await?;
+        ensure_signal_event(&deduplicated, "deduplicated", &created.fingerprint, world.namespace(), &rr)?;
+        ensure_annotated_data(&deduplicated, &labels, &annotations)
+    })
+    .await
+}
+case!(
+    annotated_alert_events_carry_its_labels_and_annotations,
+    area = "audit",
+    labels = ["audit", "dedup"],
+    needs_cluster
+);

@@ -15,6 +15,8 @@ use crate::{Ctx, Failure, case};
 
 /// Identical signals sent at once by the concurrency case.
 const CONCURRENT: usize = 10;
+/// How long the concurrent repeats' count may take to show (upstream's own bound).
+const COUNTED_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Upstream rule: `processing/phase_checker.go` — a repeat while the RR is not terminal is a 202
 /// duplicate of it and its `occurrenceCount` grows (`test/e2e/gateway/36_deduplication_state_test.go`).
@@ -171,7 +173,7 @@ case!(cancelled_phase_allows_new_request, area = "dedup", labels = ["dedup"], ne
 /// duplicates of it and no second RR appears. As upstream's own case does
 /// (`test/e2e/gateway/35_deduplication_edge_cases_test.go`), the first signal goes alone: the
 /// Lease lock is re-entrant within one gateway pod, so simultaneous *first* signals are not
-/// serialized there.
+/// serialized there. Afterwards `occurrenceCount` counts every repeat (upstream: `>= 1 + repeats`).
 async fn concurrent_repeats_make_no_second_request(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
         let world = world_with_pod(&ctx, "herd", "herd-0").await?;
@@ -188,7 +190,18 @@ async fn concurrent_repeats_make_no_second_request(ctx: Ctx) -> Result<(), Failu
             )?;
         }
         let all = rrs_with_fingerprint(&ctx, &first.fingerprint).await?;
-        Failure::ensure_eq("resources with this fingerprint", all.len(), 1)
+        Failure::ensure_eq("resources with this fingerprint", all.len(), 1)?;
+        // Every concurrent repeat is counted (upstream: at least the first plus the repeats, within
+        // 20 s for the status writes' conflict retries).
+        let want = i64::try_from(CONCURRENT + 1).unwrap_or(i64::MAX);
+        let api = super::support::rr_api(&ctx)?;
+        crate::eventually(COUNTED_DEADLINE, super::support::API_INTERVAL, || async {
+            let rr = api.get(&first.name).await?;
+            let written = rr.status.as_ref().and_then(|s| s.deduplication.as_ref());
+            let count = written.map_or(0, |d| d.occurrence_count);
+            Failure::ensure(count >= want, || format!("status.deduplication.occurrenceCount {count}, want >= {want}"))
+        })
+        .await
     })
     .await
 }

@@ -93,3 +93,28 @@ fn ensure_all_created(answers: &[Result<Response, Failure>], cleanup: &Cleanup) 
     }
     Ok(())
 }
+
+/// Beyond upstream's suite (contract §1; `server.go` registers only the signal routes on the API
+/// port, `pkg/shared/health/server.go` the probes and profiling on the health port) — the API port
+/// answers 404 to `/healthz`, `/readyz` and `/metrics`; whether the health listener serves
+/// `/debug/pprof/` without a token (it does unless profiling is disabled) is reported, not asserted.
+async fn api_port_serves_no_health_or_metrics(ctx: Ctx) -> Result<(), Failure> {
+    let config = ctx.config();
+    let api = format!("{}/", config.gateway_url);
+    if config.health_url.starts_with(&api) || config.metrics_url.starts_with(&api) {
+        return Err(Failure::skip(
+            "this run serves health or metrics under the gateway URL (one listener): give --health-url and \
+             --metrics-url of their own listeners",
+        ));
+    }
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let answer = ctx.get(path).await?;
+        Failure::ensure_eq(&format!("GET {path} on the API port"), answer.status, 404)?;
+    }
+    let pprof = liveness_url(&ctx).replace("/healthz", "/debug/pprof/");
+    let request = ctx.config().http.get(&pprof).header("X-E2E-Case", ctx.case_name());
+    let answer = ctx.send(request).await?;
+    ctx.log(format!("report: GET {pprof} without a token answered {} (200 = profiling is exposed)", answer.status));
+    Ok(())
+}
+case!(api_port_serves_no_health_or_metrics, area = "health", labels = ["health"]);

@@ -61,7 +61,7 @@ case!(fingerprint_is_sha256_of_the_target, area = "ingestion", labels = ["ingest
 
 /// Upstream rule: `processing/crd_creator.go` — the spec: `signalType: "alert"`, source
 /// `prometheus`, target type `kubernetes`, the Pod as target, times, labels, annotations and the
-/// whole body as `originalPayload`.
+/// whole body as `originalPayload`; `providerData` a JSON object without a `resource` key.
 async fn remediation_request_spec_describes_the_alert(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
         let world = world_with_pod(&ctx, "spec", "checkout-0").await?;
@@ -94,7 +94,13 @@ async fn remediation_request_spec_describes_the_alert(ctx: Ctx) -> Result<(), Fa
         Failure::ensure_eq("spec.signalAnnotations.summary", summary, Some("p99 latency above 2s"))?;
         Failure::ensure(spec.original_payload.contains("HighLatency"), || {
             format!("spec.originalPayload does not hold the webhook: {}", spec.original_payload)
-        })
+        })?;
+        // The target lives in spec.targetResource only (`test/e2e/gateway/33_webhook_integration_test.go`).
+        let provider: serde_json::Value = serde_json::from_str(&spec.provider_data)
+            .map_err(|e| Failure::new(format!("spec.providerData is not JSON ({e}): {:?}", spec.provider_data)))?;
+        let object = provider.as_object();
+        let object = object.ok_or_else(|| Failure::new(format!("spec.providerData is not an object: {provider}")))?;
+        Failure::ensure(!object.contains_key("resource"), || format!("spec.providerData has `resource`: {provider}"))
     })
     .await
 }

@@ -62,6 +62,37 @@ async fn metrics_are_prometheus_text(ctx: Ctx) -> Result<(), Failure> {
 }
 case!(metrics_are_prometheus_text, area = "metrics", labels = ["metrics"], needs_cluster);
 
+/// Fails unless `metrics` has the Go runtime (`go_`), process (`process_`) and gateway
+/// (`gateway_`) families; `when` says which scrape it was.
+fn ensure_families(metrics: &super::support::Metrics, when: &str) -> Result<(), Failure> {
+    for prefix in ["go_", "process_", "gateway_"] {
+        Failure::ensure(metrics.has_prefix(prefix), || format!("{when}: no {prefix}* family in the metrics"))?;
+    }
+    Ok(())
+}
+
+/// Upstream spec: `test/e2e/gateway/04_metrics_endpoint_test.go` — the exposition carries the Go
+/// runtime and process families of the default registry (`metrics/metrics.go`) beside the
+/// gateway's, after an alert and still after an invalid POST (400).
+async fn runtime_families_served_after_invalid_post(ctx: Ctx) -> Result<(), Failure> {
+    cleaning_up(ctx, |ctx, cleanup| async move {
+        let world = ctx.world("runtime-families").await?;
+        send_new_alerts(&ctx, &cleanup, &world, "RuntimeFamiliesProbe", "warning").await?;
+        ensure_families(&scrape_metrics(&ctx).await?, "after an alert")?;
+        let invalid = serde_json::json!({ "invalid": "payload" });
+        let answer = super::support::post_stamped(&ctx, PROMETHEUS_PATH, &invalid, &now_stamp()).await?;
+        answer.expect_status(400)?;
+        ensure_families(&scrape_metrics(&ctx).await?, "after an invalid POST")
+    })
+    .await
+}
+case!(runtime_families_served_after_invalid_post, area = "metrics", labels = ["metrics"], needs_cluster);
+
+/// Unix seconds now, as `X-Timestamp` carries them.
+fn now_stamp() -> String {
+    super::support::now_unix().to_string()
+}
+
 /// Upstream rule: `signal_ingestion_process.go` — `gateway_signals_received_total{source_type=
 /// "prometheus", severity=<raw>}` grows per alert (a severity of this case's own keeps the series
 /// ours).
@@ -174,17 +205,30 @@ async fn owner_resolution_counter_grows(ctx: Ctx) -> Result<(), Failure> {
 case!(owner_resolution_counter_grows, area = "metrics", labels = ["metrics", "owner"], needs_cluster);
 
 /// Upstream rule: `middleware/http_metrics.go` — `gateway_http_request_duration_seconds{endpoint=
-/// <raw path>, method="POST"}` counts every signal request.
+/// <raw path>, method="POST"}` counts every signal request, and its `_sum` and `_bucket` series
+/// are there and grow too (`test/e2e/gateway/20_security_headers_test.go`).
 async fn request_duration_histogram_grows(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
         let world = ctx.world("duration").await?;
         // The signal endpoint's series only: the case's own scrapes and other cases' GETs do not count.
         let labels = [("endpoint", PROMETHEUS_PATH), ("method", "POST")];
-        let before = scrape_metrics(&ctx).await?.histogram_count(DURATION, &labels);
+        let sum = format!("{DURATION}_sum");
+        let earlier = scrape_metrics(&ctx).await?;
+        let (before, sum_before) = (earlier.histogram_count(DURATION, &labels), earlier.total(&sum, &labels));
         send_new_alerts(&ctx, &cleanup, &world, "DurationProbe", "critical").await?;
-        let after = scrape_metrics(&ctx).await?.histogram_count(DURATION, &labels);
-        let what = format!("{DURATION}_count{{endpoint=\"{PROMETHEUS_PATH}\",method=\"POST\"}}");
-        ensure_grew(&what, before, after, SIGNALS as f64)
+        let later = scrape_metrics(&ctx).await?;
+        let series = format!("{{endpoint=\"{PROMETHEUS_PATH}\",method=\"POST\"}}");
+        ensure_grew(
+            &format!("{DURATION}_count{series}"),
+            before,
+            later.histogram_count(DURATION, &labels),
+            SIGNALS as f64,
+        )?;
+        let sum_after = later.total(&sum, &labels);
+        Failure::ensure(sum_after > sum_before, || {
+            format!("{sum}{series} should grow: was {sum_before}, now {sum_after}")
+        })?;
+        Failure::ensure_eq(&format!("type of {DURATION} (its _bucket series)"), later.kind(DURATION), Some("histogram"))
     })
     .await
 }

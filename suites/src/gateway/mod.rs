@@ -7,6 +7,7 @@ pub mod events;
 pub mod health;
 pub mod ingestion;
 pub mod load;
+pub mod logs;
 pub mod metrics;
 pub mod problem;
 pub mod scope;

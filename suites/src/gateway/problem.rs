@@ -72,10 +72,12 @@ fn problem_body(answer: &Response, status: u16) -> Result<Value, Failure> {
     Ok(body)
 }
 
-/// Asserts a handler's 400 whose `detail` is exactly `detail` (details are generic, §2).
+/// Asserts a handler's 400 titled "Bad Request" whose `detail` is exactly `detail` (details are
+/// generic, §2; the title is `errors/rfc7807.go`'s, `test/e2e/gateway/27_error_handling_test.go`).
 #[track_caller]
 pub fn expect_bad_request(answer: &Response, detail: &str) -> Result<Value, Failure> {
     let body = expect_problem(answer, 400, "validation-error", Writer::Handler)?;
+    Failure::ensure_eq("title", str_field(&body, "title")?, "Bad Request")?;
     Failure::ensure_eq("detail", str_field(&body, "detail")?, detail)?;
     Ok(body)
 }

@@ -55,6 +55,11 @@ impl Metrics {
         self.total(&format!("{name}_count"), labels)
     }
 
+    /// Whether some sample's name starts with `prefix`.
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.0.samples.iter().any(|s| s.metric.starts_with(prefix))
+    }
+
     /// The type of the samples of `name` (`counter`, `gauge`, `histogram`, ...), if any.
     pub fn kind(&self, name: &str) -> Option<&'static str> {
         use prometheus_parse::Value as V;

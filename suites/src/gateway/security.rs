@@ -43,8 +43,8 @@ fn gateway_get_urls(ctx: &Ctx) -> Vec<String> {
 }
 
 /// Upstream rule: `middleware/security_headers.go` — every API answer after the throttle carries
-/// the security headers: created, 400, 415, 404, 405 and 401 alike
-/// (`test/e2e/gateway/20_security_headers_test.go`).
+/// the security headers: created, 400, 415, 404, 405 and 401 alike, and the 201 a UUID
+/// `X-Request-ID` (`middleware/request_id.go`; `test/e2e/gateway/20_security_headers_test.go`).
 async fn security_headers_on_every_api_answer(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
         for url in gateway_get_urls(&ctx) {
@@ -58,6 +58,9 @@ async fn security_headers_on_every_api_answer(ctx: Ctx) -> Result<(), Failure> {
         let created = admitted(&ctx, || ctx.post_alert(&webhook)).await?;
         expect_created(&created, &cleanup)?;
         ensure_security_headers("created signal", &created)?;
+        // The 201 carries a request id too (`test/e2e/gateway/20_security_headers_test.go`).
+        let id = created.header("x-request-id").unwrap_or_default();
+        Failure::ensure(uuid::Uuid::parse_str(id).is_ok(), || format!("201: X-Request-ID {id:?} is not a UUID"))?;
         let invalid = post_raw(&ctx, KUBERNETES_EVENT_PATH, "{", Some("application/json"), &[]).await?;
         ensure_security_headers("invalid signal", &invalid)?;
         let text = post_raw(&ctx, PROMETHEUS_PATH, "x", Some("text/plain"), &[stamp()]).await?;

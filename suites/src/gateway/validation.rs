@@ -2,6 +2,8 @@
 //! two size limits, parse and validation failures with generic details, 405 and 404; plus the
 //! accepted variants (no Content-Type, an old `startsAt`, `X-Timestamp` ignored on events).
 
+use std::time::Duration;
+
 use fixtures::payloads::{Event, Webhook};
 use reqwest::Method;
 use serde_json::json;
@@ -22,6 +24,11 @@ fn probe_webhook() -> Webhook {
 fn stamp_now() -> (&'static str, String) {
     ("X-Timestamp", now_unix().to_string())
 }
+
+/// The detail of a stale `X-Timestamp` (`middleware/timestamp.go`).
+const OLD_STAMP: &str = "timestamp too old: possible replay attack";
+/// The detail of an `X-Timestamp` too far ahead (`middleware/timestamp.go`).
+const FUTURE_STAMP: &str = "timestamp in future: possible clock skew attack";
 
 /// Asserts a freshness middleware 400 whose detail contains `words`.
 fn expect_stale(answer: &Response, words: &str) -> Result<(), Failure> {
@@ -113,7 +120,7 @@ case!(non_json_content_type_is_415_with_accept, area = "validation", labels = ["
 async fn freshness_is_checked_before_content_type(ctx: Ctx) -> Result<(), Failure> {
     let stale = ("X-Timestamp", (now_unix() - 10 * 60).to_string());
     let answer = post_raw(&ctx, PROMETHEUS_PATH, probe_webhook().to_bytes(), Some("text/plain"), &[stale]).await?;
-    expect_stale(&answer, "too old")
+    expect_stale(&answer, OLD_STAMP)
 }
 case!(freshness_is_checked_before_content_type, area = "validation", labels = ["validation"]);
 
@@ -165,22 +172,25 @@ async fn unknown_path_is_404_text(ctx: Ctx) -> Result<(), Failure> {
 }
 case!(unknown_path_is_404_text, area = "validation", labels = ["validation"]);
 
-/// Upstream rule: `middleware/timestamp.go` — `X-Timestamp` older than 5 minutes: 400 "timestamp
-/// too old" (`test/e2e/gateway/19_replay_attack_prevention_test.go`).
+/// Upstream rule: `middleware/timestamp.go` — `X-Timestamp` older than 5 minutes: 400 with the
+/// detail "timestamp too old: possible replay attack"
+/// (`test/e2e/gateway/19_replay_attack_prevention_test.go`).
 async fn old_x_timestamp_is_400(ctx: Ctx) -> Result<(), Failure> {
     let stale = ("X-Timestamp", (now_unix() - 10 * 60).to_string());
     let answer =
         post_raw(&ctx, PROMETHEUS_PATH, probe_webhook().to_bytes(), Some("application/json"), &[stale]).await?;
-    expect_stale(&answer, "too old")
+    expect_stale(&answer, OLD_STAMP)
 }
 case!(old_x_timestamp_is_400, area = "validation", labels = ["validation"]);
 
-/// Upstream rule: `middleware/timestamp.go` — more than 2 minutes ahead: 400 "in future".
+/// Upstream rule: `middleware/timestamp.go` — more than 2 minutes ahead: 400 with the detail
+/// "timestamp in future: possible clock skew attack"
+/// (`test/e2e/gateway/19_replay_attack_prevention_test.go`).
 async fn future_x_timestamp_is_400(ctx: Ctx) -> Result<(), Failure> {
     let ahead = ("X-Timestamp", (now_unix() + 10 * 60).to_string());
     let answer =
         post_raw(&ctx, PROMETHEUS_PATH, probe_webhook().to_bytes(), Some("application/json"), &[ahead]).await?;
-    expect_stale(&answer, "in future")
+    expect_stale(&answer, FUTURE_STAMP)
 }
 case!(future_x_timestamp_is_400, area = "validation", labels = ["validation"]);
 
@@ -298,3 +308,42 @@ async fn event_without_content_type_is_accepted(ctx: Ctx) -> Result<(), Failure>
     .await
 }
 case!(event_without_content_type_is_accepted, area = "validation", labels = ["validation", "events"], needs_cluster);
+
+/// Upstream spec: `test/e2e/gateway/17_error_response_codes_test.go` (404 and 405) — without a
+/// token, an unknown path is 404 and a GET on the Prometheus route 405: the router answers
+/// before the routes' auth (`server.go`: auth is per route).
+async fn tokenless_unknown_path_is_404_and_get_is_405(ctx: Ctx) -> Result<(), Failure> {
+    let anonymous = |path: &str| ctx.config().http.get(ctx.url(path)).header("X-E2E-Case", ctx.case_name());
+    let unknown = ctx.send(anonymous("/api/v1/nonexistent/endpoint")).await?;
+    unknown.expect_status(404)?;
+    Failure::ensure_eq("404 body", unknown.body.trim(), "404 page not found")?;
+    let get = ctx.send(anonymous(PROMETHEUS_PATH)).await?;
+    get.expect_status(405)?;
+    Failure::ensure_eq("405 Allow", get.header("allow"), Some("POST"))
+}
+case!(tokenless_unknown_path_is_404_and_get_is_405, area = "validation", labels = ["validation"]);
+
+/// Upstream spec: `test/e2e/gateway/26_error_classification_test.go` (permanent errors are not
+/// retried) — `alerts` of the wrong type is answered 400 within 1 s, a body without alerts within
+/// 2 s, upstream's bounds: a parse failure never reaches processing and its retries. Serial, so
+/// the bound measures the gateway, not its neighbours' load.
+async fn permanent_errors_are_answered_without_retry_delay(ctx: Ctx) -> Result<(), Failure> {
+    let bodies = [
+        (json!({ "status": "firing", "alerts": "not-an-array" }), Duration::from_secs(1)),
+        (json!({ "invalid": "payload" }), Duration::from_secs(2)),
+    ];
+    for (body, bound) in bodies {
+        let request = ctx
+            .request(Method::POST, PROMETHEUS_PATH)
+            .header("Content-Type", "application/json")
+            .header("X-Timestamp", now_unix().to_string())
+            .body(body.to_string())
+            .timeout(bound);
+        let answer = ctx.send(request).await.map_err(|f| {
+            Failure::new(format!("{body}: no answer within {bound:?} (upstream's bound): {}", f.message))
+        })?;
+        expect_bad_request(&answer, BATCH_PARSE_FAILED)?;
+    }
+    Ok(())
+}
+case!(permanent_errors_are_answered_without_retry_delay, area = "validation", labels = ["validation"], serial);

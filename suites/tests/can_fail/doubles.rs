@@ -44,6 +44,8 @@ pub enum Fault {
     /// The metrics count events under the alerts' `source_type` (the double's Event label value
     /// is rewritten to its Prometheus one), so events have no series of their own.
     CountsEventsAsAlerts,
+    /// The metrics lose the Go runtime and process families (a registry of the gateway's own).
+    HidesRuntimeFamilies,
     /// Makes the Pods a signal names before the double sees it: RemediationRequests for objects
     /// that do not exist.
     CreatesMissingObjects,
@@ -96,7 +98,10 @@ fn is_signal(method: &Method, path: &str) -> bool {
 
 async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 4 << 20).await.expect("request body under 4 MiB");
+    // A client that goes away mid-body gets nothing: there is nobody to answer.
+    let Ok(body) = axum::body::to_bytes(body, 4 << 20).await else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
     let signal = is_signal(&parts.method, parts.uri.path());
     let _serial = match (signal, proxy.fault) {
         (true, Fault::NeverDeduplicates) => {
@@ -160,8 +165,19 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
             let text = String::from_utf8_lossy(&bytes).replace(EVENT_SOURCE_TYPE, ALERT_SOURCE_TYPE);
             rebuild(status, headers, Bytes::from(text))
         }
+        Fault::HidesRuntimeFamilies if parts.uri.path().ends_with("/metrics") => {
+            let text = String::from_utf8_lossy(&bytes);
+            let kept: Vec<&str> = text.lines().filter(|l| !is_runtime_line(l)).collect();
+            rebuild(status, headers, Bytes::from(kept.join("\n") + "\n"))
+        }
         _ => rebuild(status, headers, bytes),
     }
+}
+
+/// A sample, `# HELP` or `# TYPE` line of a `go_` or `process_` family.
+fn is_runtime_line(line: &str) -> bool {
+    let name = line.strip_prefix("# HELP ").or_else(|| line.strip_prefix("# TYPE ")).unwrap_or(line);
+    name.starts_with("go_") || name.starts_with("process_")
 }
 
 fn rebuild(status: StatusCode, headers: HeaderMap, body: Bytes) -> Response {

@@ -9,15 +9,29 @@ mod rewrites;
 
 use doubles::{Fault, always_ok, proxy, serve};
 use fixtures::double::{DoubleConfig, RunningDouble};
-use harness::{ctx_config, run_all};
+use harness::{ctx_config, run_all, run_behind_proxy};
 
 /// The contract double, sending its audit events to a DataStorage double of its own (left
 /// running until the test's runtime ends).
 async fn contract_double() -> RunningDouble {
+    double_with(DoubleConfig::default()).await
+}
+
+/// A double configured as `config`, with its own DataStorage double.
+async fn double_with(config: DoubleConfig) -> RunningDouble {
     let datastorage = fixtures::datastorage::start(Default::default()).await.expect("the DataStorage double starts");
-    let config = DoubleConfig { datastorage_url: Some(datastorage.url.clone()), ..DoubleConfig::default() };
+    let config = DoubleConfig { datastorage_url: Some(datastorage.url.clone()), ..config };
     std::mem::forget(datastorage);
     fixtures::double::start(config).await.expect("the contract double starts")
+}
+
+/// A gateway without a throttle (no in-flight limit): only the throttle case notices.
+#[tokio::test]
+async fn throttle_case_fails_on_a_gateway_without_a_throttle() {
+    let double = double_with(DoubleConfig { max_concurrent_requests: Some(0), ..DoubleConfig::default() }).await;
+    let outcomes = run_all(&ctx_config(&double.url, double.kube.clone(), Some(&double)).await).await;
+    outcomes.assert_exactly_failed(&["load::requests_over_the_in_flight_limit_are_429"]);
+    double.shutdown().await;
 }
 
 #[tokio::test]
@@ -29,19 +43,23 @@ async fn every_case_passes_on_the_contract_double() {
     double.shutdown().await;
 }
 
-/// Its `{}` is no answer the contract knows: every case fails there.
+/// Its `{}` is no answer the contract knows: every case fails there. Health and metrics are a
+/// second such server, as a gateway's own listeners are.
 #[tokio::test]
 async fn every_case_fails_on_a_gateway_answering_200_to_everything() {
     let url = serve(always_ok()).await;
+    let listeners = serve(always_ok()).await;
     let kube = fixtures::cluster::in_memory().await.expect("in-memory cluster");
-    let outcomes = run_all(&ctx_config(&url, kube, None).await).await;
-    let all: Vec<&str> = outcomes.0.keys().copied().collect();
+    let config = (*ctx_config(&url, kube, None).await).clone().with_listeners(&listeners, &listeners);
+    let outcomes = run_all(&std::sync::Arc::new(config)).await;
+    let all: Vec<&str> = outcomes.0.keys().copied().filter(|n| !harness::SKIPPED_IN_PROCESS.contains(n)).collect();
     outcomes.assert_exactly_failed(&all);
 }
 
 /// The cases that need a repeat to be a duplicate.
 const NEEDS_DEDUPLICATION: &[&str] = &[
     "audit::alert_events_carry_payload_labels_and_annotations",
+    "audit::annotated_alert_events_carry_its_labels_and_annotations",
     "audit::repeat_is_audited_as_deduplicated_with_count",
     "dedup::alert_and_event_about_one_resource_are_one_incident",
     "dedup::blocked_phase_stays_duplicate",
@@ -62,7 +80,7 @@ async fn dedup_cases_fail_on_a_gateway_that_never_deduplicates() {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::NeverDeduplicates);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
+    let outcomes = run_behind_proxy(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(NEEDS_DEDUPLICATION);
     double.shutdown().await;
 }
@@ -78,6 +96,7 @@ const NEEDS_REFUSAL: &[&str] = &[
     "events::normal_event_is_400",
     "events::unknown_event_type_is_400",
     "ingestion::alert_about_a_missing_pod_is_400",
+    "metrics::runtime_families_served_after_invalid_post",
     "security::auth_is_checked_before_other_checks",
     "security::cross_origin_answers_carry_allow_origin",
     "security::missing_token_is_401",
@@ -98,6 +117,7 @@ const NEEDS_REFUSAL: &[&str] = &[
     "validation::non_json_content_type_is_415_with_accept",
     "validation::non_numeric_or_negative_x_timestamp_is_400",
     "validation::old_x_timestamp_is_400",
+    "validation::permanent_errors_are_answered_without_retry_delay",
     "validation::stale_event_is_400",
 ];
 
@@ -106,7 +126,7 @@ async fn validation_cases_fail_on_a_gateway_that_skips_validation() {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), Fault::SkipsValidation);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
+    let outcomes = run_behind_proxy(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(NEEDS_REFUSAL);
     double.shutdown().await;
 }
@@ -136,6 +156,7 @@ async fn secrecy_cases_fail_on_a_gateway_that_echoes_secrets_in_details() {
             "validation::empty_or_missing_alerts_is_400_problem",
             "validation::malformed_json_is_400_problem",
             "validation::missing_alertname_is_400_problem",
+            "validation::permanent_errors_are_answered_without_retry_delay",
         ],
     )
     .await;
@@ -157,13 +178,26 @@ async fn event_metrics_case_fails_on_a_gateway_that_counts_events_as_alerts() {
     double.shutdown().await;
 }
 
+/// Metrics without the runtime families: only the case that asks for them notices.
+#[tokio::test]
+async fn runtime_families_case_fails_on_a_gateway_without_them() {
+    let double = contract_double().await;
+    let metrics = proxy(&double.metrics_url, double.kube.clone(), double.namespace(), Fault::HidesRuntimeFamilies);
+    let metrics_url = serve(metrics).await;
+    let config = ctx_config(&double.url, double.kube.clone(), Some(&double)).await;
+    let config = std::sync::Arc::new((*config).clone().with_listeners(&double.health_url, &metrics_url));
+    let outcomes = run_all(&config).await;
+    outcomes.assert_exactly_failed(&["metrics::runtime_families_served_after_invalid_post"]);
+    double.shutdown().await;
+}
+
 /// Runs every case against a proxy with `fault` in front of a fresh contract double and expects
 /// exactly `failing` to fail.
 async fn only_these_fail(fault: Fault, failing: &[&str]) {
     let double = contract_double().await;
     let app = proxy(&double.url, double.kube.clone(), double.namespace(), fault);
     let url = serve(app).await;
-    let outcomes = run_all(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
+    let outcomes = run_behind_proxy(&ctx_config(&url, double.kube.clone(), Some(&double)).await).await;
     outcomes.assert_exactly_failed(failing);
     double.shutdown().await;
 }
