@@ -63,6 +63,8 @@ pub enum Fault {
     AnswersV1Results,
     /// Terminal RemediationRequests count as in progress while a signal is processed.
     DeduplicatesAgainstTerminal,
+    /// Answers lose every `Access-Control-*` header, preflights included: no CORS.
+    DropsCors,
 }
 
 /// The `source_type` values of events and alerts (contract §7).
@@ -149,6 +151,10 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
         headers.remove(hop);
     }
     rewrites::restore_phases(&proxy.rrs, hidden).await;
+    if let Fault::DropsCors = proxy.fault {
+        let cors: Vec<_> = headers.keys().filter(|k| k.as_str().starts_with("access-control-")).cloned().collect();
+        cors.into_iter().for_each(|name| drop(headers.remove(name)));
+    }
     if let (Fault::EchoesRequestId, Some(id)) = (proxy.fault, inbound_id) {
         headers.insert("x-request-id", id);
     }

@@ -75,6 +75,14 @@ pub async fn run_behind_proxy(config: &Arc<CtxConfig>) -> Outcomes {
     run_except(config, NOT_BEHIND_A_PROXY).await
 }
 
+/// Runs the registered cases whose names start with `prefix` at once (each waits out its own
+/// deadline when it fails, so one after another would take their sum).
+pub async fn run_concurrently(config: &Arc<CtxConfig>, prefix: &str) -> Outcomes {
+    let cases: Vec<&'static Case> = suites::registered().into_iter().filter(|c| c.name.starts_with(prefix)).collect();
+    let results = futures::future::join_all(cases.iter().map(|case| run_one(case, config))).await;
+    Outcomes(cases.iter().map(|c| c.name).zip(results).collect())
+}
+
 async fn run_except(config: &Arc<CtxConfig>, left_out: &[&str]) -> Outcomes {
     let mut outcomes = BTreeMap::new();
     for case in suites::registered().into_iter().filter(|c| !left_out.contains(&c.name)) {

@@ -9,7 +9,7 @@ mod rewrites;
 
 use doubles::{Fault, always_ok, proxy, serve};
 use fixtures::double::{DoubleConfig, RunningDouble};
-use harness::{ctx_config, run_all, run_behind_proxy};
+use harness::{ctx_config, run_all, run_behind_proxy, run_concurrently};
 
 /// The contract double, sending its audit events to a DataStorage double of its own (left
 /// running until the test's runtime ends).
@@ -229,6 +229,30 @@ async fn scope_cases_fail_on_a_gateway_that_ignores_scope() {
         ],
     )
     .await;
+}
+
+#[tokio::test]
+async fn cors_cases_fail_on_a_gateway_without_cors() {
+    only_these_fail(
+        Fault::DropsCors,
+        &["security::cors_preflight_needs_no_token", "security::cross_origin_answers_carry_allow_origin"],
+    )
+    .await;
+}
+
+/// A gateway that sends DataStorage nothing (the harness gives the cases an empty DataStorage):
+/// every audit case fails. (Nothing else depends on audit, as the contract double's run shows;
+/// the audit cases run at once here, each waiting out its deadline.)
+#[tokio::test]
+async fn audit_cases_fail_on_a_gateway_that_sends_no_audit_events() {
+    let double = fixtures::double::start(DoubleConfig::default()).await.expect("the double starts");
+    assert!(double.datastorage_url().is_none(), "this double has no DataStorage to send to");
+    let outcomes =
+        run_concurrently(&ctx_config(&double.url, double.kube.clone(), Some(&double)).await, "audit::").await;
+    let audit: Vec<&str> = outcomes.0.keys().copied().collect();
+    assert!(audit.len() >= 4, "{audit:?}");
+    outcomes.assert_exactly_failed(&audit);
+    double.shutdown().await;
 }
 
 #[tokio::test]
