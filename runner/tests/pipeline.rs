@@ -218,7 +218,7 @@ fn runner_job_is_an_indexed_job_against_the_gateway_service() {
     assert!(args.contains("--kube in-cluster"), "{args}");
     assert!(args.contains("$(JOB_COMPLETION_INDEX)"), "each shard writes its own report: {args}");
     // The shards share one gateway; the throttle case would fill it under the others' feet.
-    assert!(args.contains("--label-filter !throttle"), "{args}");
+    assert!(args.contains("--label-filter !throttle && !timing"), "{args}");
 
     let service: Service = serde_yaml_ng::from_str(&read("fixtures/data/manifests/04-service.yaml"))
         .unwrap_or_else(|e| panic!("04-service.yaml: {e}"));

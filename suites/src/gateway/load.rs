@@ -88,6 +88,8 @@ case!(fifty_concurrent_distinct_alerts_are_all_created, area = "load", labels = 
 const THROTTLE_LIMIT: usize = 100;
 /// How long the throttle case waits for the gateway to fill up and to recover.
 const THROTTLE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+/// Pace of the throttle case's probes while it fills the gateway.
+const PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// Opens a connection to the API port and sends an authorized signal request whose body never
 /// arrives whole: the gateway holds it in flight (reading the body) until the connection closes.
@@ -124,12 +126,16 @@ fn answered_early(held: &[tokio::net::TcpStream]) -> String {
     format!("{} of {}: {lines:?}", lines.len(), held.len())
 }
 
-/// Probes until the gateway answers 429, holding one more request after each other answer (a
-/// request of an earlier case may still have held a slot while the first ones were sent), up to
-/// twice the limit and [`THROTTLE_DEADLINE`]; returns the 429.
+/// Probes every [`PROBE_INTERVAL`] until the gateway answers 429, holding one more request after
+/// each other answer (a request of an earlier case may still have held a slot while the first
+/// ones were sent), up to twice the limit and [`THROTTLE_DEADLINE`]; returns the 429. The interval
+/// gives the gateway time to take up the requests already held: a probe on a pooled connection
+/// would otherwise overtake them.
 async fn until_full(ctx: &Ctx, token: &str, held: &mut Vec<tokio::net::TcpStream>) -> Result<crate::Response, Failure> {
     let end = tokio::time::Instant::now() + THROTTLE_DEADLINE;
+    let mut pace = tokio::time::interval(PROBE_INTERVAL);
     loop {
+        pace.tick().await;
         let answer = probe(ctx).await?;
         if answer.status == 429 {
             return Ok(answer);

@@ -326,8 +326,15 @@ case!(tokenless_unknown_path_is_404_and_get_is_405, area = "validation", labels 
 /// Upstream spec: `test/e2e/gateway/26_error_classification_test.go` (permanent errors are not
 /// retried) — `alerts` of the wrong type is answered 400 within 1 s, a body without alerts within
 /// 2 s, upstream's bounds: a parse failure never reaches processing and its retries. Serial, so
-/// the bound measures the gateway, not its neighbours' load.
+/// the bound measures the gateway, not its neighbours' load; an untimed request first, so it does
+/// not measure a new connection either.
 async fn permanent_errors_are_answered_without_retry_delay(ctx: Ctx) -> Result<(), Failure> {
+    let warm_up = ctx
+        .request(Method::POST, PROMETHEUS_PATH)
+        .header("Content-Type", "application/json")
+        .header("X-Timestamp", now_unix().to_string())
+        .body(json!({ "invalid": "payload" }).to_string());
+    expect_bad_request(&ctx.send(warm_up).await?, BATCH_PARSE_FAILED)?;
     let bodies = [
         (json!({ "status": "firing", "alerts": "not-an-array" }), Duration::from_secs(1)),
         (json!({ "invalid": "payload" }), Duration::from_secs(2)),
@@ -346,4 +353,9 @@ async fn permanent_errors_are_answered_without_retry_delay(ctx: Ctx) -> Result<(
     }
     Ok(())
 }
-case!(permanent_errors_are_answered_without_retry_delay, area = "validation", labels = ["validation"], serial);
+case!(
+    permanent_errors_are_answered_without_retry_delay,
+    area = "validation",
+    labels = ["validation", "timing"],
+    serial
+);
