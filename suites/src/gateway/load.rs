@@ -12,6 +12,19 @@ use super::batch::settle;
 use super::support::{API_DEADLINE, API_INTERVAL, FAN_OUT, cleaning_up, expect_created, pod_alert, rrs_about};
 use crate::{Ctx, Failure, PROMETHEUS_PATH, case, eventually};
 
+/// A managed world (`tag`) with `count` Pods named `<prefix>-<i>`, settled: the gateway sees them.
+async fn world_with_pods(ctx: &Ctx, tag: &str, prefix: &str, count: usize) -> Result<crate::world::World, Failure> {
+    let world = ctx.world(tag).await?;
+    let world_ref = &world;
+    futures::stream::iter(0..count)
+        .map(|i| async move { world_ref.pod(&format!("{prefix}-{i}")).await })
+        .buffer_unordered(FAN_OUT)
+        .try_collect::<Vec<_>>()
+        .await?;
+    settle(ctx, &world).await?;
+    Ok(world)
+}
+
 /// Signals sent, each about its own Pod.
 const SIGNALS: usize = 100;
 
@@ -19,14 +32,8 @@ const SIGNALS: usize = 100;
 /// signals about 100 Pods, 16 in flight, make 100 distinct RemediationRequests.
 async fn hundred_distinct_signals_make_hundred_requests(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
-        let world = ctx.world("load").await?;
+        let world = world_with_pods(&ctx, "load", "load", SIGNALS).await?;
         let world = &world;
-        futures::stream::iter(0..SIGNALS)
-            .map(|i| async move { world.pod(&format!("load-{i}")).await })
-            .buffer_unordered(FAN_OUT)
-            .try_collect::<Vec<_>>()
-            .await?;
-        settle(&ctx, world).await?;
         let ctx_ref = &ctx;
         let answers = futures::stream::iter(0..SIGNALS)
             .map(|i| {
@@ -61,14 +68,8 @@ const AT_ONCE: usize = 50;
 /// about 50 Pods sent all at once (half the throttle's 100) are each created, none refused.
 async fn fifty_concurrent_distinct_alerts_are_all_created(ctx: Ctx) -> Result<(), Failure> {
     cleaning_up(ctx, |ctx, cleanup| async move {
-        let world = ctx.world("at-once").await?;
+        let world = world_with_pods(&ctx, "at-once", "once", AT_ONCE).await?;
         let world = &world;
-        futures::stream::iter(0..AT_ONCE)
-            .map(|i| async move { world.pod(&format!("once-{i}")).await })
-            .buffer_unordered(FAN_OUT)
-            .try_collect::<Vec<_>>()
-            .await?;
-        settle(&ctx, world).await?;
         let webhooks: Vec<Webhook> = (0..AT_ONCE)
             .map(|i| Webhook::with_alert(pod_alert("AtOnceProbe", &format!("once-{i}"), world.namespace())))
             .collect();
