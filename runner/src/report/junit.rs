@@ -95,6 +95,10 @@ pub enum JunitError {
     },
 }
 
+/// The text of the failing `@run` entry of a report written before the run ended.
+pub const INCOMPLETE: &str = "the run has not finished: this report was written while it ran, and the \
+runner ended (killed?) before it could write the final one";
+
 /// Builds the report for `results`.
 pub fn build(results: &[CaseResult], info: &RunInfo) -> Report {
     let mut report = Report::new(SUITE_NAME);
@@ -107,9 +111,15 @@ pub fn build(results: &[CaseResult], info: &RunInfo) -> Report {
         let entry = entry("@setup", "target-setup", NonSuccessKind::Error, error, Duration::ZERO);
         report.add_test_suite(entry_suite(entry, info.started_at));
     }
-    if let Some(reason) = &info.cut_short {
-        let text = format!("the run did not finish: {reason}");
-        let mut entry = entry("@run", "interrupted", NonSuccessKind::Error, &text, info.wall);
+    let unfinished = match (&info.cut_short, info.complete) {
+        (Some(reason), _) => Some(("interrupted", format!("the run did not finish: {reason}"))),
+        // A report written while the run goes on: if it is the last one written, the runner was
+        // killed, so it must not read as green.
+        (None, false) => Some(("incomplete", INCOMPLETE.to_owned())),
+        (None, true) => None,
+    };
+    if let Some((ty, text)) = unfinished {
+        let mut entry = entry("@run", ty, NonSuccessKind::Error, &text, info.wall);
         entry.name = "run".into();
         report.add_test_suite(entry_suite(entry, info.started_at));
     }

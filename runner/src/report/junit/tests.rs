@@ -9,6 +9,21 @@ fn result(name: &str, outcome: Outcome, log: &str) -> CaseResult {
     CaseResult { area: "area".into(), ..CaseResult::sample(name, outcome, Duration::from_millis(1500), log) }
 }
 
+/// What the final report knows of a run that ended.
+fn finished() -> RunInfo {
+    RunInfo { complete: true, ..RunInfo::default() }
+}
+
+#[test]
+fn a_report_written_before_the_run_ended_has_a_failing_run_entry() {
+    let passed = result("a::passes", Outcome::Passed, "");
+    let snapshot = to_xml(&build(std::slice::from_ref(&passed), &RunInfo::default())).unwrap_or_default();
+    assert!(snapshot.contains(r#"<error message="the run has not finished"#), "{snapshot}");
+    assert!(snapshot.contains(r#"type="incomplete""#) && snapshot.contains(r#"complete" value="false""#), "{snapshot}");
+    let last = to_xml(&build(&[passed], &finished())).unwrap_or_default();
+    assert!(!last.contains("<error") && !last.contains("incomplete"), "{last}");
+}
+
 fn failed_attempt(message: &str) -> FailedAttempt {
     FailedAttempt {
         outcome: Outcome::Failed { message: message.into(), kind: "assertion", check: None },
@@ -26,14 +41,14 @@ fn retried_cases_stay_one_testcase_with_flaky_or_rerun_elements() {
         result("a::broken", Outcome::Failed { message: "still 503".into(), kind: "assertion", check: None }, "");
     broken.retries = vec![failed_attempt("503 one"), failed_attempt("503 two")];
     let (flaky_clone, broken_clone) = (flaky.clone(), broken.clone());
-    let xml = to_xml(&build(&[flaky, broken], &RunInfo::default())).unwrap_or_default();
+    let xml = to_xml(&build(&[flaky, broken], &finished())).unwrap_or_default();
     assert_eq!(xml.matches("<testcase ").count(), 2, "{xml}");
     assert_eq!(xml.matches("<flakyFailure").count(), 1, "{xml}");
     assert_eq!(xml.matches("<rerunFailure").count(), 2, "{xml}");
     assert!(xml.contains(r#"message="503 first" type="assertion""#), "{xml}");
     let strict = to_xml(&build(
         &[flaky_clone.clone(), broken_clone.clone()],
-        &RunInfo { strict_junit4: true, ..RunInfo::default() },
+        &RunInfo { strict_junit4: true, ..finished() },
     ))
     .unwrap_or_default();
     assert!(!strict.contains("flakyFailure") && !strict.contains("rerunFailure"), "{strict}");
@@ -56,7 +71,7 @@ fn outcomes_map_to_junit_elements_and_logs_only_for_failures() {
         result("a::slow", Outcome::TimedOut { after: Duration::from_secs(3) }, "slow log"),
         result("a::skip", Outcome::Skipped { reason: "interrupted".into() }, ""),
     ];
-    let info = RunInfo { properties: vec![("target".into(), "http://x".into())], complete: true, ..RunInfo::default() };
+    let info = RunInfo { properties: vec![("target".into(), "http://x".into())], complete: true, ..finished() };
     let xml = to_xml(&build(&results, &info)).unwrap_or_default();
     let head = xml.lines().find(|l| l.starts_with("<testsuites")).unwrap_or_default();
     assert!(!head.contains("skipped="), "{head}");
@@ -93,7 +108,7 @@ fn failure_text_has_the_place_and_the_end_of_the_log_capped() {
     failed.log = format!("first line\n{}\nlast line\n", "x".repeat(40 * 1024));
     let mut slow = result("a::slow", Outcome::TimedOut { after: Duration::from_secs(3) }, "sent POST /alerts\n");
     slow.location = "suites/src/gateway/b.rs:7".into();
-    let xml = to_xml(&build(&[failed, slow], &RunInfo::default())).unwrap_or_default();
+    let xml = to_xml(&build(&[failed, slow], &finished())).unwrap_or_default();
     let report = Report::deserialize_from_str(&xml).map_err(|e| e.to_string());
     let cases: Vec<_> = report.iter().flat_map(|r| &r.test_suites).flat_map(|s| &s.test_cases).collect();
     let text = |i: usize| match &cases[i].status {
@@ -118,13 +133,13 @@ fn flaky_result_fail_makes_flaky_cases_failures_with_the_detail_in_stack_traces(
     let mut flaky = result("a::flaky", Outcome::Passed, "");
     flaky.location = "suites/src/gateway/f.rs:3".into();
     flaky.retries = vec![failed_attempt("503 first")];
-    let passing = to_xml(&build(std::slice::from_ref(&flaky), &RunInfo::default())).unwrap_or_default();
+    let passing = to_xml(&build(std::slice::from_ref(&flaky), &finished())).unwrap_or_default();
     assert!(!passing.contains("<failure"), "{passing}");
     assert!(
         passing.contains("<stackTrace>503 first\ncase at suites/src/gateway/f.rs:3\n\nlog:\nlog of 503 first"),
         "{passing}"
     );
-    let info = RunInfo { flaky_fails: true, ..RunInfo::default() };
+    let info = RunInfo { flaky_fails: true, ..finished() };
     let failing = to_xml(&build(&[flaky], &info)).unwrap_or_default();
     assert!(
         failing.contains(
@@ -148,7 +163,7 @@ fn report_counts_hold_the_run_level_entries_and_flaky_failures() {
         elapsed: Duration::from_secs(1),
         error: Some("never healthy".into()),
     };
-    let info = RunInfo { gate: Some(gate), cut_short: Some("SIGINT".into()), ..RunInfo::default() };
+    let info = RunInfo { gate: Some(gate), cut_short: Some("SIGINT".into()), ..finished() };
     assert_eq!(info.failed_entries(), 2);
     assert_eq!(info.report_counts(&stats), (5, 3, 2));
     assert_eq!(RunInfo { flaky_fails: true, ..info }.report_counts(&stats), (3, 5, 2));
