@@ -58,17 +58,20 @@ pub fn annotations(results: &[CaseResult]) -> Vec<String> {
 
 /// The Markdown summary: counts, the health gate, failed cases with their first line and where
 /// they failed (the check, else the case), flaky cases, the slowest cases, and where the report is.
-pub fn summary(results: &[CaseResult], stats: &RunStats, info: &RunInfo, wall: Duration, junit: &Path) -> String {
+pub fn summary(results: &[CaseResult], stats: &RunStats, info: &RunInfo, wall: Duration, junit: &Junit) -> String {
     let c = stats;
-    let verdict = if c.failed > 0 || info.cut_short.is_some() || gate_error(info).is_some() { "❌" } else { "✅" };
+    // As the report and the exit code count: set-up and gate entries, a cut-short run and (with
+    // `--flaky-result fail`) flaky cases are failures; so is a report that could not be written.
+    let (passed, failed, skipped) = info.report_counts(stats);
+    let verdict = if failed > 0 || junit.failed { "❌" } else { "✅" };
     let mut md = format!(
         "### {verdict} gateway e2e{}\n\n| passed | failed | timed out | flaky | skipped | wall |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {:.1}s |\n\n",
         run_label(info),
-        c.passed,
-        c.failed - c.timed_out,
+        passed,
+        failed.saturating_sub(c.timed_out),
         c.timed_out,
         c.flaky,
-        c.skipped,
+        skipped,
         wall.as_secs_f64()
     );
     match &info.gate {
@@ -85,6 +88,14 @@ pub fn summary(results: &[CaseResult], stats: &RunStats, info: &RunInfo, wall: D
     }
     if let Some(error) = gate_error(info) {
         let _ = writeln!(md, "**Health gate failed:** {}\n", markdown_cell(error.lines().next().unwrap_or_default()));
+    }
+    if let Some(error) = &info.setup_error {
+        let first = error.lines().next().unwrap_or_default();
+        let _ = writeln!(md, "**The target could not be set up:** {}\n", markdown_cell(first));
+    }
+    if junit.failed {
+        let path = junit.path.display().to_string();
+        let _ = writeln!(md, "**The JUnit report could not be written** to `{}`.\n", markdown_cell(&path));
     }
     if let Some(reason) = &info.cut_short {
         let _ = writeln!(md, "**The run did not finish:** {}\n", markdown_cell(reason));
@@ -113,12 +124,20 @@ pub fn summary(results: &[CaseResult], stats: &RunStats, info: &RunInfo, wall: D
     if !slow.is_empty() {
         let _ = writeln!(md, "Slowest: {}\n", slow.join(", "));
     }
-    let _ = writeln!(md, "JUnit: `{}`", junit.display());
+    let _ = writeln!(md, "JUnit: `{}`", junit.path.display());
     md
 }
 
+/// Where the JUnit report went, and whether its final write failed.
+pub struct Junit<'a> {
+    /// The report's path.
+    pub path: &'a Path,
+    /// The final write failed (the run then exits 1).
+    pub failed: bool,
+}
+
 /// Writes what `output` asks for; problems become warnings in the returned text, never errors.
-pub fn emit(output: &GithubOutput, results: &[CaseResult], stats: &RunStats, info: &RunInfo, junit: &Path) -> String {
+pub fn emit(output: &GithubOutput, results: &[CaseResult], stats: &RunStats, info: &RunInfo, junit: &Junit) -> String {
     let wall = info.wall;
     let mut text = String::new();
     if output.annotations {
@@ -156,7 +175,8 @@ impl GithubSink {
 
 impl super::Sink for GithubSink {
     fn finish(&mut self, state: &mut super::RunState) {
-        let text = emit(&self.output, &state.results, &state.stats, &state.info, &self.junit);
+        let junit = Junit { path: &self.junit, failed: state.junit_error.is_some() };
+        let text = emit(&self.output, &state.results, &state.stats, &state.info, &junit);
         let _ = self.out.write_all(text.as_bytes());
         let _ = self.out.flush();
     }

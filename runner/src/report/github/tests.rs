@@ -3,6 +3,11 @@
 use super::*;
 use crate::events::GateResult;
 
+/// A report at `path` that was written.
+fn junit(path: &str) -> Junit<'_> {
+    Junit { path: Path::new(path), failed: false }
+}
+
 /// The pool's counts of `results`, as `RunFinished` carries them.
 fn stats(results: &[CaseResult]) -> RunStats {
     let mut stats = RunStats::default();
@@ -47,7 +52,7 @@ fn an_annotation_lands_on_the_failing_check_when_its_place_is_known() {
         &stats(std::slice::from_ref(&failed)),
         &RunInfo::default(),
         Duration::ZERO,
-        Path::new("j.xml"),
+        &junit("j.xml"),
     );
     assert!(md.contains("| `area::fails` | assertion: got 500 | `suites/src/gateway/helpers.rs:57` |"), "{md}");
 }
@@ -59,12 +64,13 @@ fn summary_lists_counts_failures_and_the_gate_without_remote_markup() {
         result("area::passes", Outcome::Passed),
     ];
     let info = RunInfo { cut_short: Some("interrupted by SIGINT".into()), ..RunInfo::default() };
-    let md = summary(&results, &stats(&results), &info, Duration::from_secs(2), Path::new("target/e2e/junit.xml"));
+    let md = summary(&results, &stats(&results), &info, Duration::from_secs(2), &junit("target/e2e/junit.xml"));
     assert!(md.starts_with("### ❌ gateway e2e"), "{md}");
-    assert!(md.contains("| 1 | 1 | 0 | 0 | 0 | 2.0s |"), "{md}");
+    // The failed case and the run's own failing entry (it was cut short), as the report counts.
+    assert!(md.contains("| 1 | 2 | 0 | 0 | 0 | 2.0s |"), "{md}");
     assert!(md.contains("| `area::fails` | assertion: a ¦ b ‹script› 'x' |"), "{md}");
     assert!(md.contains("did not finish:** interrupted by SIGINT"), "{md}");
-    let ok = summary(&results[1..], &stats(&results[1..]), &RunInfo::default(), Duration::ZERO, Path::new("j.xml"));
+    let ok = summary(&results[1..], &stats(&results[1..]), &RunInfo::default(), Duration::ZERO, &junit("j.xml"));
     assert!(ok.starts_with("### ✅"), "{ok}");
 }
 
@@ -89,7 +95,7 @@ fn summary_names_where_a_failed_case_is_and_how_the_gate_went() {
         &stats(std::slice::from_ref(&failed)),
         &info,
         Duration::ZERO,
-        Path::new("j.xml"),
+        &junit("j.xml"),
     );
     assert!(md.starts_with("### ❌ gateway e2e: `http://localhost:8080`, shard slice:2/3\n"), "{md}");
     assert!(md.contains("| `area::fails` | assertion: got 500 | `suites/src/gateway/x.rs:42` |"), "{md}");
@@ -97,7 +103,7 @@ fn summary_names_where_a_failed_case_is_and_how_the_gate_went() {
 
     let refused = GateResult { error: Some("503 from /readyz\nmore".into()), ..gate };
     let info = RunInfo { gate: Some(refused), ..RunInfo::default() };
-    let md = summary(&[], &RunStats::default(), &info, Duration::ZERO, Path::new("j.xml"));
+    let md = summary(&[], &RunStats::default(), &info, Duration::ZERO, &junit("j.xml"));
     assert!(md.starts_with("### ❌") && md.contains("**Health gate failed:** 503 from /readyz\n"), "{md}");
     assert!(!md.contains("ready after"), "{md}");
 }
@@ -105,7 +111,7 @@ fn summary_names_where_a_failed_case_is_and_how_the_gate_went() {
 #[test]
 fn outside_github_nothing_is_written() {
     let results = [result("area::fails", Outcome::Failed { message: HOSTILE.into(), kind: "assertion", check: None })];
-    let text = emit(&GithubOutput::default(), &results, &stats(&results), &RunInfo::default(), Path::new("j.xml"));
+    let text = emit(&GithubOutput::default(), &results, &stats(&results), &RunInfo::default(), &junit("j.xml"));
     assert!(text.is_empty(), "no annotations without GITHUB_ACTIONS=true: {text}");
 }
 
@@ -116,8 +122,32 @@ fn emit_appends_to_the_step_summary_file() {
     std::fs::write(&path, "earlier step\n").unwrap_or_else(|e| panic!("{e}"));
     let output = GithubOutput { step_summary: Some(path.clone()), annotations: false };
     let results = [result("area::passes", Outcome::Passed)];
-    let text = emit(&output, &results, &stats(&results), &RunInfo::default(), Path::new("j.xml"));
+    let text = emit(&output, &results, &stats(&results), &RunInfo::default(), &junit("j.xml"));
     assert!(text.is_empty(), "{text}");
     let written = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(written.starts_with("earlier step\n### ✅ gateway e2e"), "{written}");
+}
+
+#[test]
+fn the_verdict_is_the_exit_codes_for_set_up_failures_failing_flakes_and_lost_reports() {
+    let set_up = RunInfo { setup_error: Some("no cluster\nmore".into()), ..RunInfo::default() };
+    let md = summary(&[], &RunStats::default(), &set_up, Duration::ZERO, &junit("j.xml"));
+    assert!(md.starts_with("### ❌") && md.contains("**The target could not be set up:** no cluster\n"), "{md}");
+
+    let mut flaky = result("area::flaky", Outcome::Passed);
+    flaky.retries = vec![crate::events::FailedAttempt {
+        outcome: Outcome::Failed { message: "503".into(), kind: "assertion", check: None },
+        duration: Duration::ZERO,
+        started: std::time::Instant::now(),
+        log: String::new(),
+    }];
+    let results = [flaky];
+    let strict = RunInfo { flaky_fails: true, ..RunInfo::default() };
+    let md = summary(&results, &stats(&results), &strict, Duration::ZERO, &junit("j.xml"));
+    assert!(md.starts_with("### ❌") && md.contains("| 0 | 1 | 0 | 1 | 0 |"), "{md}");
+
+    let passed = [result("area::passes", Outcome::Passed)];
+    let lost = Junit { path: Path::new("j.xml"), failed: true };
+    let md = summary(&passed, &stats(&passed), &RunInfo::default(), Duration::ZERO, &lost);
+    assert!(md.starts_with("### ❌") && md.contains("could not be written"), "{md}");
 }

@@ -46,11 +46,9 @@ fn retried_cases_stay_one_testcase_with_flaky_or_rerun_elements() {
     assert_eq!(xml.matches("<flakyFailure").count(), 1, "{xml}");
     assert_eq!(xml.matches("<rerunFailure").count(), 2, "{xml}");
     assert!(xml.contains(r#"message="503 first" type="assertion""#), "{xml}");
-    let strict = to_xml(&build(
-        &[flaky_clone.clone(), broken_clone.clone()],
-        &RunInfo { strict_junit4: true, ..finished() },
-    ))
-    .unwrap_or_default();
+    let strict =
+        to_xml(&build(&[flaky_clone.clone(), broken_clone.clone()], &RunInfo { strict_junit4: true, ..finished() }))
+            .unwrap_or_default();
     assert!(!strict.contains("flakyFailure") && !strict.contains("rerunFailure"), "{strict}");
     assert!(strict.contains("attempt 1 of 2 failed: assertion: 503 first"), "{strict}");
     assert!(strict.contains("attempt 2 of 3 failed: assertion: 503 two"), "{strict}");
