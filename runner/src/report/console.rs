@@ -56,11 +56,12 @@ pub fn indent(text: &str) -> String {
 /// NUL, BEL, CR, DEL, the C1 range) become visible `\u{..}` escapes, so nothing a gateway sends
 /// can move the cursor, clear the screen, set the window title or hide a line; and a line whose
 /// first non-blank characters are `::` gets its first colon escaped, so no remote text is read as
-/// a GitHub Actions workflow command (`::error`, `::add-mask::`, `::stop-commands::`).
+/// a GitHub Actions workflow command (`::error`, `::add-mask::`, `::stop-commands::`); `##[`,
+/// the older command syntax GitHub reads anywhere in a line, becomes `#\u{23}[`.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
     let command_line = |line: &str| line.trim_start().starts_with("::");
-    if !text.chars().any(unsafe_char) && !text.split('\n').any(command_line) {
+    if !text.chars().any(unsafe_char) && !text.split('\n').any(command_line) && !text.contains("##[") {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -83,7 +84,7 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
             }
         }
     }
-    std::borrow::Cow::Owned(out)
+    std::borrow::Cow::Owned(out.replace("##[", "#\\u{23}["))
 }
 
 /// The closing summary: flaky cases, the five slowest cases, and the counts as the JUnit report
@@ -135,6 +136,13 @@ mod tests {
 
     fn result(name: &str, outcome: Outcome, ms: u64) -> CaseResult {
         CaseResult::sample(name, outcome, Duration::from_millis(ms), "GET /health\n200")
+    }
+
+    #[test]
+    fn the_older_workflow_command_syntax_is_broken_anywhere_in_a_line() {
+        let shown = printable("body: ##[add-mask]secret and ##[error]fake");
+        assert!(!shown.contains("##["), "{shown}");
+        assert!(shown.contains("#\\u{23}[add-mask]secret"), "{shown}");
     }
 
     #[test]

@@ -97,8 +97,11 @@ impl super::Sink for JsonSink {
     }
 }
 
+/// One JSON line. `##[` (GitHub's older workflow-command syntax, read anywhere in a line) can
+/// only come from a string a gateway or case wrote; its second `#` is written as `\u0023`, which
+/// every JSON reader reads back as `#`.
 fn line(value: Value) -> String {
-    format!("{value}\n")
+    format!("{}\n", value.to_string().replace("##[", "#\\u0023["))
 }
 
 #[cfg(test)]
@@ -115,6 +118,16 @@ mod tests {
 
     fn result(name: &str, outcome: Outcome) -> CaseResult {
         CaseResult::sample(name, outcome, Duration::from_millis(250), "GET /x\n")
+    }
+
+    #[test]
+    fn no_line_carries_the_older_workflow_command_syntax() {
+        let message = "##[add-mask]secret";
+        let failed = result("a::f", Outcome::Failed { message: message.into(), kind: "assertion", check: None });
+        let line = test_finished(&failed, false);
+        assert!(!line.contains("##["), "{line}");
+        let read: Value = serde_json::from_str(&line).unwrap_or_default();
+        assert!(read["stdout"].as_str().is_some_and(|s| s.contains(message)), "JSON readers still read it: {line}");
     }
 
     #[test]
