@@ -134,7 +134,10 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
         None => pool::skip_all(&plan, "interrupted", &events),
     };
     drop(events);
-    let cut_short = match stop.reason() {
+    // Read once: the reports and the exit code say the same, even if a signal or the suite
+    // timeout comes during the tear-down below.
+    let reason = stop.reason();
+    let cut_short = match reason.clone() {
         Some(reason @ (StopReason::Interrupted(_) | StopReason::SuiteTimeout(_))) => Some(reason.to_string()),
         _ => None,
     };
@@ -143,9 +146,7 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     let junit_error = reporting.finish(cut_short, stats).await;
     tear_down(prepared).await;
     match junit_error {
-        Ok(junit_error) => {
-            exit_code(stop.reason(), &stats, healthy == Some(false), junit_error.is_some(), config.flaky_fails)
-        }
+        Ok(junit_error) => exit_code(reason, &stats, healthy == Some(false), junit_error.is_some(), config.flaky_fails),
         Err(exit) => exit,
     }
 }
@@ -257,11 +258,14 @@ async fn run_selection(
         let stats = pool::run(plan, &pool_config, ctx, events, stop).await;
         let again = match config.repeat {
             Repeat::Times(runs) => iteration < runs,
-            Repeat::UntilItFails => true,
+            // A run in which every case skipped can never fail: repeating it would spin forever.
+            Repeat::UntilItFails => stats.skipped < stats.total(),
         };
         if stats.cases_failed(config.flaky_fails) || !again || stop.is_stopping() {
             return stats;
         }
+        // Let the signal and timeout tasks run between runs, even on one worker thread.
+        tokio::task::yield_now().await;
     }
 }
 

@@ -11,10 +11,6 @@ use std::path::Path;
 
 use support::*;
 
-fn arg(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
-
 /// Runs the runner with `args` and `env`; asserts exit 2 without a panic and returns stderr.
 async fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
     let mut cmd = command(args);

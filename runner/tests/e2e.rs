@@ -382,3 +382,14 @@ async fn signal_cases_without_cluster_access_are_skipped_with_how_to_get_it() {
         );
     }
 }
+
+/// `--until-it-fails` over cases that all skip stops after one run: such a run can never fail.
+#[tokio::test]
+async fn until_it_fails_stops_when_every_case_skipped() {
+    let (_dir, junit) = junit_path();
+    let output =
+        run(&["logs::gateway_pod_logs_json_lines", "--exact", "--until-it-fails", "--junit", &arg(&junit)]).await;
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("1 skipped"), "{stderr}");
+}

@@ -17,10 +17,6 @@ use servers::*;
 use support::*;
 use tokio::io::BufReader;
 
-fn arg(path: &std::path::Path) -> String {
-    path.to_string_lossy().into_owned()
-}
-
 fn property<'a>(report: &'a quick_junit::Report, name: &str) -> Option<&'a str> {
     report.test_suites.iter().flat_map(|s| &s.properties).find(|p| p.name.as_str() == name).map(|p| p.value.as_str())
 }

@@ -3,7 +3,6 @@
 //! offset around the case log's cut never shows, a redirect is the case's answer, and a report
 //! that cannot be written at the end fails an otherwise passing run.
 
-use std::path::Path;
 use std::process::Output;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -17,10 +16,6 @@ const MAX_PEAK_RSS: u64 = 100 * 1024 * 1024;
 const MAX_REPORT_BYTES: u64 = 10 * 1024 * 1024;
 /// Characters of an answer body the suites copy into a case log.
 const LOG_CUT: usize = 2048;
-
-fn arg(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
 
 /// The runner process's peak resident memory so far (`VmHWM`, bytes), or `None` once it is gone
 /// (or before it has become the runner: between fork and exec it is a copy of this test).

@@ -87,6 +87,11 @@ pub fn junit_path() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// `path` as a command-line argument.
+pub fn arg(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
 /// Writes `token` (one line) to a token file in `dir` and returns its path.
 pub fn token_file_in(dir: &Path, token: &str) -> PathBuf {
     let path = dir.join("token");
