@@ -182,6 +182,15 @@ fn url_passwords_are_refused_without_being_repeated() {
     assert!(err.contains("***@localhost") && !err.contains("s3cr3t"), "{err}");
 }
 
+/// A URL refused for another reason (a bad port, a query) never shows its password or query.
+#[test]
+fn refused_urls_never_show_credentials_or_queries() {
+    for url in ["http://u:s3cr3t@localhost:99999", "http://localhost:8080/?token=s3cr3t", "http://u:s3cr3t@h/#s3cr3t"] {
+        let err = resolve(&["--gateway-url", url], &[]).err().unwrap_or_default();
+        assert!(!err.is_empty() && !err.contains("s3cr3t"), "{url}: {err}");
+    }
+}
+
 #[test]
 fn token_files_must_hold_one_visible_ascii_line() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

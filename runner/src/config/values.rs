@@ -80,7 +80,9 @@ pub(super) fn resolve_partition(flag: Option<String>, env: Env<'_>) -> Result<Op
 
 /// Checks an http(s) URL and strips a trailing slash.
 pub fn check_url(what: &'static str, value: &str) -> Result<String, ConfigError> {
-    let fail = |problem: &str| ConfigError::Url { what, value: value.to_owned(), problem: problem.to_owned() };
+    // Whatever is wrong with it, an error never shows its credentials or its query (a token may
+    // ride in either).
+    let fail = |problem: &str| ConfigError::Url { what, value: shown_url(value), problem: problem.to_owned() };
     let parsed = reqwest::Url::parse(value).map_err(|e| fail(&e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(fail(&format!("scheme `{}` is not http or https", parsed.scheme())));
@@ -90,16 +92,21 @@ pub fn check_url(what: &'static str, value: &str) -> Result<String, ConfigError>
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         // Printed in the banner, stored in reports and sent as Basic auth: refuse it outright.
-        return Err(ConfigError::Url {
-            what,
-            value: redact_userinfo(value),
-            problem: "it carries a user name or password; give credentials with --token-file instead".to_owned(),
-        });
+        return Err(fail("it carries a user name or password; give credentials with --token-file instead"));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(fail("it has a `?query` or `#fragment`, which would end up in the middle of every path"));
     }
     Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// `url` as an error may show it: no user info, and no query or fragment (replaced by `?***`).
+fn shown_url(url: &str) -> String {
+    let url = redact_userinfo(url);
+    match url.find(['?', '#']) {
+        Some(at) => format!("{}{}***", &url[..at], &url[at..=at]),
+        None => url,
+    }
 }
 
 /// `url` with any `user:password@` replaced by `***@` (for error messages about a refused URL).

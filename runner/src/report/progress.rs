@@ -38,11 +38,12 @@ impl Estimate {
     /// Time left, counting unknown cases at the mean recorded duration; `None` without any
     /// recorded duration.
     pub fn left(&self) -> Option<Duration> {
-        let known: Duration = self.remaining.values().sum();
+        // Saturating: recorded durations come from a file and may be absurd.
+        let known = self.remaining.values().fold(Duration::ZERO, |sum, d| sum.saturating_add(*d));
         let count = u32::try_from(self.remaining.len()).ok().filter(|n| *n > 0)?;
         let unknown = u32::try_from(self.unknown).unwrap_or(u32::MAX);
         let jobs = u32::try_from(self.jobs.max(1)).unwrap_or(u32::MAX);
-        Some((known + (known / count).saturating_mul(unknown)) / jobs)
+        Some(known.saturating_add((known / count).saturating_mul(unknown)) / jobs)
     }
 }
 
@@ -120,6 +121,13 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_recorded_durations_do_not_overflow_the_eta() {
+        let huge = Duration::from_secs(u64::MAX / 2);
+        let recorded = [("a".to_owned(), huge), ("b".to_owned(), huge), ("c".to_owned(), huge)];
+        assert_eq!(Estimate::new(&recorded, 5, 1).left(), Some(Duration::MAX));
+    }
 
     #[test]
     fn the_eta_follows_the_recorded_durations_of_what_is_left() {
