@@ -215,7 +215,7 @@ fn first_line(result: &CaseResult) -> String {
     text.chars().take(SHOWN_CHARS).collect()
 }
 
-/// Text safe inside a Markdown table cell: no line breaks, pipes, backticks, HTML or controls.
+/// Text safe inside a Markdown table cell: no line breaks, pipes, backticks, HTML, links or controls.
 fn markdown_cell(text: &str) -> String {
     text.chars()
         .map(|c| match c {
@@ -223,6 +223,9 @@ fn markdown_cell(text: &str) -> String {
             '`' => '\'',
             '<' => '‹',
             '>' => '›',
+            // No link or image from remote text: `[x](url)` and `![](url)` stay plain text.
+            '[' => '⟦',
+            ']' => '⟧',
             c if c.is_control() => ' ',
             c => c,
         })

@@ -151,3 +151,11 @@ fn the_verdict_is_the_exit_codes_for_set_up_failures_failing_flakes_and_lost_rep
     let md = summary(&passed, &stats(&passed), &RunInfo::default(), Duration::ZERO, &lost);
     assert!(md.starts_with("### ❌") && md.contains("could not be written"), "{md}");
 }
+
+#[test]
+fn remote_text_makes_no_link_or_image_in_the_summary() {
+    let message = "see [here](https://evil.example) ![x](https://evil.example/p.png)";
+    let failed = [result("area::fails", Outcome::Failed { message: message.into(), kind: "assertion", check: None })];
+    let md = summary(&failed, &stats(&failed), &RunInfo::default(), Duration::ZERO, &junit("j.xml"));
+    assert!(!md.contains("](") && !md.contains("[here"), "{md}");
+}
