@@ -98,13 +98,19 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     let reporting = Reporting::start(&config);
     if plan.is_empty() {
         // The reporter still replaces any earlier report: an old all-pass file must not stand for this run.
-        let _ = reporting.finish(None, RunStats::default()).await;
+        let written = reporting.finish(None, RunStats::default()).await;
         eprintln!(
             "no case selected: {} registered, none matched the name filter, --label-filter, --ignored and --partition; \
              list them with --list (pass --allow-empty to exit 0)",
             plan.registered
         );
-        return if config.allow_empty { Exit::Passed } else { Exit::NothingSelected };
+        return match written {
+            Err(exit) => exit,
+            // An allowed empty run still fails when its report could not be written.
+            Ok(Some(_)) if config.allow_empty => Exit::Failed,
+            Ok(_) if config.allow_empty => Exit::Passed,
+            Ok(_) => Exit::NothingSelected,
+        };
     }
     let (prepared, http) = match set_up(&config).await {
         Ok(ready) => ready,
