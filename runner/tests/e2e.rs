@@ -270,23 +270,8 @@ async fn trace_has_setup_gate_and_a_span_per_case_on_worker_lanes() {
 #[tokio::test]
 async fn the_token_never_shows_in_output_or_junit() {
     let url = fake_gateway(Behaviour::EchoAuth);
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let secret = "s3cr3t-bearer-9f8e7d";
-    let token_file = token_file_in(dir.path(), secret);
-    let junit = dir.path().join("junit.xml");
-    let output = run(&[
-        "validation::malformed_json",
-        "--gateway-url",
-        &url,
-        "--kube",
-        "none",
-        "--nocapture",
-        "--token-file",
-        token_file.to_str().unwrap_or_default(),
-        "--junit",
-        junit.to_str().unwrap_or_default(),
-    ])
-    .await;
+    let (output, _dir, junit) = run_with_token("validation::malformed_json", &url, secret).await;
     let (stdout, stderr) = texts(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let xml = std::fs::read_to_string(&junit).unwrap_or_default();

@@ -86,22 +86,7 @@ async fn a_50_mib_answer_is_cut_and_memory_and_reports_stay_small() {
 async fn a_token_echoed_at_every_offset_around_the_log_cut_never_shows() {
     let (url, echoed) = token_echo_gateway(LOG_CUT);
     let token = "Qz7vK2pX9wL4";
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let token_file = token_file_in(dir.path(), token);
-    let junit = dir.path().join("junit.xml");
-    let output = run(&[
-        "validation::",
-        "--gateway-url",
-        &url,
-        "--kube",
-        "none",
-        "--nocapture",
-        "--token-file",
-        &arg(&token_file),
-        "--junit",
-        &arg(&junit),
-    ])
-    .await;
+    let (output, _dir, junit) = run_with_token("validation::", &url, token).await;
     let (stdout, stderr) = texts(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(echoed.load(Ordering::SeqCst) >= token.len() + 3, "not every offset was sent");

@@ -92,6 +92,28 @@ pub fn arg(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// Runs the cases matching `filter` against the external gateway at `url` with `token` in a token
+/// file, no cluster, every log shown; returns the output and the JUnit path (in the returned dir).
+pub async fn run_with_token(filter: &str, url: &str, token: &str) -> (Output, tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let token_file = token_file_in(dir.path(), token);
+    let junit = dir.path().join("junit.xml");
+    let (token_arg, junit_arg) = (arg(&token_file), arg(&junit));
+    let args = [
+        filter,
+        "--gateway-url",
+        url,
+        "--kube",
+        "none",
+        "--nocapture",
+        "--token-file",
+        &token_arg,
+        "--junit",
+        &junit_arg,
+    ];
+    (run(&args).await, dir, junit)
+}
+
 /// Writes `token` (one line) to a token file in `dir` and returns its path.
 pub fn token_file_in(dir: &Path, token: &str) -> PathBuf {
     let path = dir.join("token");
