@@ -97,29 +97,14 @@ impl Reporting {
 async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     let reporting = Reporting::start(&config);
     if plan.is_empty() {
-        // The reporter still replaces any earlier report: an old all-pass file must not stand for this run.
-        let written = reporting.finish(None, RunStats::default()).await;
-        eprintln!(
-            "no case selected: {} registered, none matched the name filter, --label-filter, --ignored and --partition; \
-             list them with --list (pass --allow-empty to exit 0)",
-            plan.registered
-        );
-        return match written {
-            Err(exit) => exit,
-            // An allowed empty run still fails when its report could not be written.
-            Ok(Some(_)) if config.allow_empty => Exit::Failed,
-            Ok(_) if config.allow_empty => Exit::Passed,
-            Ok(_) => Exit::NothingSelected,
-        };
+        return nothing_selected(&config, &plan, reporting).await;
     }
-    let (prepared, http) = match set_up(&config).await {
+    // Signals are heard from here on: set-up may wait on a cluster for tens of seconds.
+    let stop = Stop::default();
+    tokio::spawn(listen_for_signals(stop.clone(), reporting.events.clone()));
+    let (prepared, http, reporting) = match set_up_or_stop(&config, &plan, reporting, &stop).await {
         Ok(ready) => ready,
-        Err(error) => {
-            let _ = reporting.events.send(Event::SetupFailed { error, total: plan.len() });
-            let stats = pool::skip_all(&plan, "not run: the target could not be set up", &reporting.events);
-            let _ = reporting.finish(None, stats).await;
-            return Exit::NotStarted;
-        }
+        Err(exit) => return exit,
     };
     let events = reporting.events.clone();
     let _ = events.send(Event::RunStarted {
@@ -128,8 +113,6 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
         at: crate::process_start(),
         ready: std::time::Instant::now(),
     });
-    let stop = Stop::default();
-    tokio::spawn(listen_for_signals(stop.clone(), events.clone()));
     if let Some(limit) = config.suite_timeout {
         tokio::spawn(stop_at_suite_timeout(limit, stop.clone(), events.clone()));
     }
@@ -154,6 +137,52 @@ async fn execute(config: RunConfig, plan: TestPlan) -> Exit {
     match junit_error {
         Ok(junit_error) => exit_code(reason, &stats, healthy == Some(false), junit_error.is_some(), config.flaky_fails),
         Err(exit) => exit,
+    }
+}
+
+/// No case selected: the report still replaces any earlier one (an old all-pass file must not
+/// stand for this run); exit 4, or 0 with `--allow-empty` unless the report could not be written.
+async fn nothing_selected(config: &RunConfig, plan: &TestPlan, reporting: Reporting) -> Exit {
+    let written = reporting.finish(None, RunStats::default()).await;
+    eprintln!(
+        "no case selected: {} registered, none matched the name filter, --label-filter, --ignored and --partition; \
+         list them with --list (pass --allow-empty to exit 0)",
+        plan.registered
+    );
+    match written {
+        Err(exit) => exit,
+        Ok(Some(_)) if config.allow_empty => Exit::Failed,
+        Ok(_) if config.allow_empty => Exit::Passed,
+        Ok(_) => Exit::NothingSelected,
+    }
+}
+
+/// Sets the target up unless a signal comes first. `Err` is the exit code of a run that ends
+/// here, its reports written: set-up failed (2) or was interrupted (130; whatever set-up had made
+/// by then may stay behind).
+async fn set_up_or_stop(
+    config: &RunConfig,
+    plan: &TestPlan,
+    reporting: Reporting,
+    stop: &Stop,
+) -> Result<(Prepared, reqwest::Client, Reporting), Exit> {
+    let ready = tokio::select! {
+        ready = set_up(config) => ready,
+        () = stop.stopping() => {
+            let stats = pool::skip_all(plan, "interrupted during set-up", &reporting.events);
+            let reason = stop.reason().map_or_else(|| "interrupted".to_owned(), |r| r.to_string());
+            let _ = reporting.finish(Some(format!("{reason} (during set-up)")), stats).await;
+            return Err(Exit::Interrupted);
+        }
+    };
+    match ready {
+        Ok((prepared, http)) => Ok((prepared, http, reporting)),
+        Err(error) => {
+            let _ = reporting.events.send(Event::SetupFailed { error, total: plan.len() });
+            let stats = pool::skip_all(plan, "not run: the target could not be set up", &reporting.events);
+            let _ = reporting.finish(None, stats).await;
+            Err(Exit::NotStarted)
+        }
     }
 }
 

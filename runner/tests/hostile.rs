@@ -181,3 +181,40 @@ async fn gateway_bytes_reach_the_console_as_visible_escapes_only() {
         assert_eq!(raw, None, "a raw control character reached the console");
     }
 }
+
+/// A SIGTERM while set-up waits on a cluster that never answers ends the run at once with 130 and
+/// a report that says it was cut short, not a process killed by the signal.
+#[tokio::test]
+async fn a_signal_during_set_up_ends_the_run_with_its_report() {
+    let (asked_tx, asked) = std::sync::mpsc::channel::<()>();
+    let (_hold, held) = std::sync::mpsc::channel::<()>();
+    let held = std::sync::Arc::new(std::sync::Mutex::new(held));
+    let api = server(move |_, _| {
+        let _ = asked_tx.send(());
+        // Never answers: holds the connection until the test ends.
+        let _ = held.lock().map(|held| held.recv());
+    });
+    let (dir, junit) = junit_path();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {api}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n\
+         current-context: c\nusers:\n- name: u\n  user:\n    token: abc\n"
+    );
+    std::fs::write(&kubeconfig, yaml).unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let mut cmd = command(&["--gateway-url", &url, "--junit", &arg(&junit)]);
+    cmd.env("KUBECONFIG", &kubeconfig);
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn: {e}"));
+    let waited = tokio::task::spawn_blocking(move || asked.recv_timeout(DEADLINE).is_ok()).await;
+    assert!(waited.is_ok_and(|w| w), "set-up never asked the cluster");
+    let pid = child.id().unwrap_or_else(|| panic!("no pid")).to_string();
+    let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(sent.is_ok_and(|s| s.success()));
+    let output = tokio::time::timeout(DEADLINE, child.wait_with_output()).await;
+    let output = output.unwrap_or_else(|_| panic!("runner hung")).unwrap_or_else(|e| panic!("{e}"));
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+    assert!(xml.contains("interrupted by SIGTERM (during set-up)"), "{xml}");
+    assert!(xml.contains(r#"name="complete" value="false""#), "{xml}");
+}
